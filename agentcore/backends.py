@@ -1,0 +1,63 @@
+"""The interface every LLM backend implements."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+
+from agentcore.models import Completion, GenerationConfig, Message
+
+TokenCallback = Callable[[str], None]
+"""Called with each piece of text as it is generated. Raising ``KeyboardInterrupt``
+(or any exception) from it stops generation."""
+
+
+class LLMBackend(ABC):
+    """A text generator.
+
+    The loops work on plain text prompts (the ReAct and PAL formats are text
+    continuations), so :meth:`complete` is the one required method. Backends
+    whose models need a chat template apply it in :meth:`chat`.
+
+    ``session`` lets a backend keep per-conversation state (such as a KV cache)
+    when several runs share it; a backend may ignore it.
+    """
+
+    name: str = "backend"
+    model_name: str = ""
+    context_window: int = 4096
+    supports_grammar: bool = False
+
+    @abstractmethod
+    def complete(
+        self,
+        prompt: str,
+        config: GenerationConfig,
+        *,
+        on_token: TokenCallback | None = None,
+        grammar: str | None = None,
+        session: str | None = None,
+    ) -> Completion:
+        """Continue ``prompt`` under ``config``."""
+
+    def chat(
+        self,
+        messages: Sequence[Message],
+        config: GenerationConfig,
+        *,
+        on_token: TokenCallback | None = None,
+        session: str | None = None,
+    ) -> Completion:
+        """Reply to a conversation. The default renders a plain transcript."""
+        lines = [f"{m.role.capitalize()}: {m.content}" for m in messages]
+        prompt = "\n".join(lines) + "\nAssistant:"
+        return self.complete(
+            prompt, config.with_stop("\nUser:"), on_token=on_token, session=session
+        )
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens ``text`` takes. The default estimates 4 characters per token."""
+        return max(1, len(text) // 4)
+
+    def close(self) -> None:  # noqa: B027 - optional hook, default does nothing
+        """Release resources (model memory, connections)."""

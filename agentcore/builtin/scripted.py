@@ -1,0 +1,98 @@
+"""The ``scripted`` backend: a test tool, not a model.
+
+It replays completions given in advance and records every prompt it receives,
+so the engine's own logic (parsing, budgets, repeated actions, error paths) can
+be tested deterministically and fast. It never stands in for a real backend in
+an example or a measurement.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+
+from agentcore.backends import LLMBackend, TokenCallback
+from agentcore.errors import BackendError
+from agentcore.hookspecs import hookimpl
+from agentcore.models import Completion, GenerationConfig, Timings, Usage
+
+
+class ScriptedBackend(LLMBackend):
+    """Replays ``completions`` in order (or asks ``responder(prompt)`` for each).
+
+    Stop sequences are honoured like a real backend (text is cut at the first
+    one and it is not returned), so replayed text may run on past an action the
+    way small models do.
+    """
+
+    name = "scripted"
+
+    def __init__(
+        self,
+        completions: Iterable[str] = (),
+        *,
+        responder: Callable[[str], str] | None = None,
+        context_window: int = 8192,
+        model_name: str = "scripted",
+    ) -> None:
+        self.completions = list(completions)
+        self.responder = responder
+        self.prompts: list[str] = []
+        self.configs: list[GenerationConfig] = []
+        self.grammars: list[str | None] = []
+        self.context_window = context_window
+        self.model_name = model_name
+
+    def complete(
+        self,
+        prompt: str,
+        config: GenerationConfig,
+        *,
+        on_token: TokenCallback | None = None,
+        grammar: str | None = None,
+        session: str | None = None,
+    ) -> Completion:
+        started = time.perf_counter()
+        self.prompts.append(prompt)
+        self.configs.append(config)
+        self.grammars.append(grammar)
+        if self.responder is not None:
+            text = self.responder(prompt)
+        elif self.completions:
+            text = self.completions.pop(0)
+        else:
+            raise BackendError(
+                f"scripted backend has no completion left for call {len(self.prompts)}"
+            )
+        finish, stop_hit = "stop", None
+        cut = [(text.find(s), s) for s in config.stop if s in text]
+        if cut:
+            index, stop_hit = min(cut)
+            text = text[:index]
+        words = text.split(" ")
+        if len(words) > config.max_new_tokens:
+            text, finish = " ".join(words[: config.max_new_tokens]), "length"
+        if on_token is not None:
+            for i, word in enumerate(text.split(" ")):
+                on_token(word if i == 0 else " " + word)
+        return Completion(
+            text=text,
+            finish_reason=finish,
+            stop_sequence=stop_hit,
+            usage=Usage(
+                prompt_tokens=self.count_tokens(prompt),
+                prompt_tokens_evaluated=self.count_tokens(prompt),
+                completion_tokens=len(text.split()),
+            ),
+            timings=Timings(total_s=time.perf_counter() - started),
+            model=self.model_name,
+        )
+
+
+@hookimpl
+def register_backends(register):
+    register(
+        "scripted",
+        ScriptedBackend,
+        description="Replays given completions; a test tool for the engine's logic",
+    )

@@ -1,0 +1,310 @@
+"""Pydantic models for everything that crosses a boundary.
+
+One record of a run feeds the CLI's live rendering, ``--json`` output, JSONL
+traces and storage plugins; keeping the shapes here, in one place, is what lets
+every view agree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class GenerationConfig(BaseModel):
+    """Sampling settings with one meaning for every backend.
+
+    Semantics (each backend follows them or refuses a setting it cannot honour):
+
+    * Decoding is **greedy** (argmax at every step) when ``greedy`` is true, or
+      when ``greedy`` is left unset and ``temperature`` is 0, or when ``top_k`` is 1.
+    * Otherwise tokens are **sampled**: logits are divided by ``temperature``,
+      then ``top_k`` keeps the k most likely tokens (``None`` = no limit), then
+      ``top_p`` keeps the smallest set whose probability mass reaches p
+      (``1.0`` = no limit), and a token is drawn from what remains.
+    * ``seed`` makes sampling repeatable: the same seed, prompt and settings on
+      the same backend give the same text. Greedy decoding ignores it.
+    * ``max_new_tokens`` caps generated tokens; hitting it ends the completion
+      with ``finish_reason == "length"``.
+    * ``stop`` sequences end generation as soon as one appears; the stop
+      sequence itself is not part of the returned text.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_new_tokens: int = Field(256, ge=1, le=131072, description="Most tokens to generate.")
+    temperature: float = Field(0.0, ge=0.0, le=10.0, description="0 means greedy.")
+    top_k: int | None = Field(None, ge=1, description="Keep the k most likely tokens.")
+    top_p: float = Field(1.0, gt=0.0, le=1.0, description="Nucleus mass to keep.")
+    greedy: bool | None = Field(None, description="Force greedy (true) or sampling (false).")
+    seed: int | None = Field(None, ge=0, le=2**32 - 1, description="Sampling seed.")
+    stop: tuple[str, ...] = Field((), description="Stop sequences, not returned.")
+
+    @field_validator("stop", mode="before")
+    @classmethod
+    def _stop_as_tuple(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return (value,)
+        return value
+
+    @field_validator("stop")
+    @classmethod
+    def _no_empty_stop(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if any(s == "" for s in value):
+            raise ValueError("stop sequences must be non-empty strings")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> GenerationConfig:
+        if self.greedy is False and self.temperature == 0.0:
+            raise ValueError(
+                "greedy=False asks for sampling but temperature=0 means greedy; "
+                "set a temperature above 0 (e.g. 0.7) or drop greedy=False"
+            )
+        return self
+
+    @property
+    def is_greedy(self) -> bool:
+        """Whether these settings mean argmax decoding."""
+        if self.greedy is not None:
+            return self.greedy
+        return self.temperature == 0.0 or self.top_k == 1
+
+    def with_stop(self, *extra: str) -> GenerationConfig:
+        """These settings plus more stop sequences (duplicates dropped, order kept)."""
+        merged = tuple(dict.fromkeys((*self.stop, *extra)))
+        return self.model_copy(update={"stop": merged})
+
+
+Role = Literal["system", "user", "assistant", "tool"]
+
+
+class Message(BaseModel):
+    """One chat message."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role
+    content: str
+    name: str | None = None
+
+
+class Usage(BaseModel):
+    """Token counts of one or more LLM calls.
+
+    ``prompt_tokens_evaluated`` is how many prompt tokens the backend actually
+    had to run through the model; with KV-prefix reuse it is far below
+    ``prompt_tokens``.
+    """
+
+    prompt_tokens: int = 0
+    prompt_tokens_evaluated: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            prompt_tokens_evaluated=self.prompt_tokens_evaluated + other.prompt_tokens_evaluated,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+        )
+
+
+class Timings(BaseModel):
+    """Seconds spent in one LLM call, split where the backend can tell."""
+
+    total_s: float = 0.0
+    prompt_s: float | None = None
+    generation_s: float | None = None
+
+
+FinishReason = Literal["stop", "length", "cancelled", "error"]
+
+
+class Completion(BaseModel):
+    """What a backend returns for one generation call."""
+
+    text: str
+    finish_reason: FinishReason = "stop"
+    stop_sequence: str | None = None
+    usage: Usage = Field(default_factory=Usage)
+    timings: Timings = Field(default_factory=Timings)
+    model: str = ""
+
+
+class ToolSpec(BaseModel):
+    """How a tool presents itself to a model and to validation.
+
+    ``parameters`` is a JSON schema object. ``string_argument`` names the single
+    string parameter of tools that take ``tool[free text]``; it is ``None`` for
+    tools whose input is a JSON object.
+    """
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+    string_argument: str | None = None
+    timeout_s: float | None = None
+
+    def usage(self) -> str:
+        """The action syntax a model should write for this tool."""
+        if self.string_argument is not None:
+            return f"{self.name}[{self.string_argument}]"
+        props = self.parameters.get("properties", {})
+        example = ", ".join(f'"{key}": ...' for key in props)
+        return f"{self.name}[{{{example}}}]"
+
+
+class Action(BaseModel):
+    """A parsed action: which tool, with which arguments."""
+
+    tool: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    raw: str = ""
+
+    def key(self) -> str:
+        """A canonical form used to detect the same action repeated."""
+        import json
+
+        return f"{self.tool.lower()}:{json.dumps(self.arguments, sort_keys=True, default=str)}"
+
+
+class ToolResult(BaseModel):
+    """The outcome of one tool call, always expressible as an observation."""
+
+    tool: str
+    ok: bool
+    observation: str
+    error_kind: str | None = None
+    duration_s: float = 0.0
+    data: Any = None
+
+
+class StepKind(StrEnum):
+    REACT = "react"
+    PROGRAM = "program"
+    FINAL = "final"
+
+
+class Step(BaseModel):
+    """One turn of a loop: prompt → completion → parsed action → observation."""
+
+    index: int
+    kind: StepKind = StepKind.REACT
+    prompt_sha256: str = ""
+    prompt_tokens: int = 0
+    prompt: str | None = Field(None, description="Full prompt text when traces keep it.")
+    completion: str = ""
+    thought: str | None = None
+    action: Action | None = None
+    observation: str | None = None
+    parse_error: str | None = None
+    tool_result: ToolResult | None = None
+    usage: Usage = Field(default_factory=Usage)
+    llm_s: float = 0.0
+    tool_s: float = 0.0
+    finish_reason: FinishReason | None = None
+
+    @staticmethod
+    def hash_prompt(prompt: str) -> str:
+        return hashlib.sha256(prompt.encode()).hexdigest()
+
+
+class RunStatus(StrEnum):
+    FINISHED = "finished"
+    MAX_STEPS = "max_steps"
+    ERROR = "error"
+    CANCELLED = "cancelled"
+
+
+class PromptFit(BaseModel):
+    """How the few-shot prompt was fitted to the backend's context window."""
+
+    prompt: str
+    shots_requested: int
+    shots_used: int
+    prompt_tokens: int
+    context_window: int
+    note: str | None = None
+
+
+class RunResult(BaseModel):
+    """The complete record of one agent run. Always produced, whatever happened."""
+
+    run_id: str = Field(default_factory=lambda: uuid.uuid4().hex[:12])
+    agent: str
+    input: str
+    status: RunStatus
+    answer: str | None = None
+    error: str | None = None
+    steps: list[Step] = Field(default_factory=list)
+    usage: Usage = Field(default_factory=Usage)
+    started_at: float = Field(default_factory=time.time)
+    duration_s: float = 0.0
+    backend: str = ""
+    model: str = ""
+    prompt_name: str = ""
+    shots: int | None = None
+    notes: list[str] = Field(default_factory=list)
+
+
+class RunInfo(BaseModel):
+    """What event hooks learn when a run starts."""
+
+    run_id: str
+    agent: str
+    input: str
+    backend: str
+    model: str
+    tools: list[str] = Field(default_factory=list)
+    config: GenerationConfig
+    started_at: float
+
+
+class ExecutionError(BaseModel):
+    """Why a program did not produce a value. ``kind`` is machine-readable."""
+
+    kind: Literal[
+        "compile_error",
+        "forbidden",
+        "runtime_error",
+        "timeout",
+        "memory",
+        "output_limit",
+        "missing_entrypoint",
+        "result_not_serializable",
+        "crashed",
+    ]
+    message: str
+
+
+class ExecutionResult(BaseModel):
+    """What a code executor reports for one program."""
+
+    value: Any = None
+    stdout: str = ""
+    error: ExecutionError | None = None
+    duration_s: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class Document(BaseModel):
+    """A retrievable passage with where it came from."""
+
+    id: str
+    text: str
+    source: str = ""
+    title: str | None = None
+    score: float | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)

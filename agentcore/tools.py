@@ -1,0 +1,313 @@
+"""Tools from plain functions.
+
+``@tool`` reads a function's signature and docstring once, builds a pydantic
+model for its arguments (so the JSON schema shown to the model and the
+validation applied before every call come from the same source), and wraps
+calls with a time limit. Whatever goes wrong — bad arguments, an exception, a
+timeout — comes back as a :class:`~agentcore.models.ToolResult` whose
+observation tells the model what happened, never as an exception in the loop.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+import threading
+import time
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+
+from agentcore.models import ToolResult, ToolSpec
+
+DEFAULT_TIMEOUT_S = 30.0
+_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass
+class ToolContext:
+    """What a tool may know about the run calling it.
+
+    ``settings`` holds user configuration (keyed by tool or plugin name, e.g.
+    ``settings["wikipedia"]["mode"]``); ``state`` is scratch space shared by the
+    tools of one agent for one run (e.g. the page ``lookup`` searches in).
+    A function receives it by declaring a parameter annotated ``ToolContext``.
+    """
+
+    run_id: str = ""
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    state: dict[str, Any] = field(default_factory=dict)
+
+    def setting(self, section: str, key: str, default: Any = None) -> Any:
+        value = self.settings.get(section, {})
+        return value.get(key, default) if isinstance(value, Mapping) else default
+
+
+class ToolTimeoutError(Exception):
+    """A tool call ran past its time limit."""
+
+
+class Tool:
+    """A callable the model can use, with a schema, validation and a time limit."""
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        timeout_s: float | None = DEFAULT_TIMEOUT_S,
+    ) -> None:
+        self.fn = fn
+        self.name = name or fn.__name__
+        if not _NAME_RE.match(self.name):
+            raise ValueError(
+                f"tool name {self.name!r} must be an identifier (letters, digits, underscore)"
+            )
+        summary, arg_docs = parse_docstring(inspect.getdoc(fn) or "")
+        self.description = (description or summary).strip()
+        if not self.description:
+            raise ValueError(
+                f"tool {self.name!r} needs a description: give the function a docstring "
+                "or pass description=..."
+            )
+        self.timeout_s = timeout_s
+        self._context_param, self.arguments_model = _arguments_model(fn, self.name, arg_docs)
+        fields = self.arguments_model.model_fields
+        only = next(iter(fields)) if len(fields) == 1 else None
+        self._string_argument = (
+            only if only is not None and fields[only].annotation is str else None
+        )
+
+    def __repr__(self) -> str:
+        return f"Tool({self.name!r})"
+
+    @property
+    def spec(self) -> ToolSpec:
+        schema = self.arguments_model.model_json_schema()
+        schema.pop("title", None)
+        for prop in schema.get("properties", {}).values():
+            prop.pop("title", None)
+        return ToolSpec(
+            name=self.name,
+            description=self.description,
+            parameters=schema,
+            string_argument=self._string_argument,
+            timeout_s=self.timeout_s,
+        )
+
+    def coerce_arguments(self, arguments: Mapping[str, Any] | str) -> dict[str, Any]:
+        """Turn what the model wrote into keyword arguments (not yet validated).
+
+        A single-string tool accepts free text; any tool accepts a JSON object.
+        """
+        if isinstance(arguments, Mapping):
+            return dict(arguments)
+        text = arguments.strip()
+        if text.startswith("{"):
+            try:
+                decoded = json.loads(text)
+            except json.JSONDecodeError as exc:
+                if self._string_argument is None:
+                    raise ValueError(f"arguments are not valid JSON ({exc.msg})") from exc
+            else:
+                if isinstance(decoded, dict):
+                    return decoded
+        if self._string_argument is not None:
+            return {self._string_argument: text}
+        raise ValueError(f"{self.name} takes a JSON object of arguments, got {text[:60]!r}")
+
+    def validate(self, arguments: Mapping[str, Any] | str) -> dict[str, Any]:
+        """Validated keyword arguments, or ``ValueError`` saying what is wrong."""
+        raw = self.coerce_arguments(arguments)
+        try:
+            model = self.arguments_model.model_validate(raw)
+        except ValidationError as exc:
+            raise ValueError(_describe_validation_error(exc)) from exc
+        return {name: getattr(model, name) for name in self.arguments_model.model_fields}
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Call the underlying function directly (no validation, no limit)."""
+        return self.fn(*args, **kwargs)
+
+    def invoke(
+        self, arguments: Mapping[str, Any] | str, context: ToolContext | None = None
+    ) -> ToolResult:
+        """Validate, call under the time limit, and describe the outcome."""
+        started = time.perf_counter()
+
+        def result(ok: bool, observation: str, kind: str | None = None, data: Any = None):
+            return ToolResult(
+                tool=self.name,
+                ok=ok,
+                observation=observation,
+                error_kind=kind,
+                duration_s=time.perf_counter() - started,
+                data=data,
+            )
+
+        try:
+            kwargs = self.validate(arguments)
+        except ValueError as exc:
+            return result(
+                False,
+                f"Invalid arguments for {self.name}: {exc}. Expected {self.spec.usage()}.",
+                "invalid_arguments",
+            )
+        if self._context_param:
+            kwargs[self._context_param] = context or ToolContext()
+        try:
+            value = _call_with_timeout(self.fn, kwargs, self.timeout_s)
+        except ToolTimeoutError:
+            return result(
+                False, f"{self.name} timed out after {self.timeout_s:g} s.", "timeout"
+            )
+        except Exception as exc:  # a tool failure is information for the model
+            return result(False, f"{self.name} failed: {type(exc).__name__}: {exc}", "exception")
+        if isinstance(value, ToolResult):
+            return value.model_copy(update={"duration_s": time.perf_counter() - started})
+        return result(True, _as_observation(value), data=value)
+
+
+def tool(
+    fn: Callable[..., Any] | None = None,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    timeout_s: float | None = DEFAULT_TIMEOUT_S,
+) -> Any:
+    """Make a :class:`Tool` from a function: ``@tool`` or ``@tool(name=..., timeout_s=...)``.
+
+    The JSON schema comes from the type hints; the description from the
+    docstring's first paragraph; per-argument descriptions from an ``Args:``
+    section (Google style) or ``:param name:`` lines.
+    """
+
+    def wrap(function: Callable[..., Any]) -> Tool:
+        return Tool(function, name=name, description=description, timeout_s=timeout_s)
+
+    return wrap(fn) if fn is not None else wrap
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
+    """Split a docstring into its summary (first paragraph) and argument descriptions.
+
+    Understands Google style (an ``Args:`` section) and Sphinx style (``:param x:``).
+    """
+    summary: list[str] = []
+    arg_docs: dict[str, str] = {}
+    section: str | None = None  # None: summary, "args": Args section, "other": elsewhere
+    current: str | None = None
+    for line in doc.splitlines():
+        stripped = line.strip()
+        sphinx = re.match(r":param\s+(?:[\w\[\], |]+\s+)?(\w+):\s*(.*)", stripped)
+        header = re.match(r"^(\w+):\s*$", stripped)
+        if sphinx:
+            section, current = "other", sphinx.group(1)
+            arg_docs[current] = sphinx.group(2)
+        elif header:
+            section, current = ("args" if header.group(1) in _ARG_HEADERS else "other"), None
+        elif section is None:
+            if not stripped and summary:
+                section = "other"
+            elif stripped:
+                summary.append(stripped)
+        elif section == "args" and (entry := re.match(r"^(\w+)\s*(\([^)]*\))?\s*:\s*(.*)$", stripped)):
+            current = entry.group(1)
+            arg_docs[current] = entry.group(3)
+        elif stripped and current and (section == "args" or line.startswith((" ", "\t"))):
+            arg_docs[current] += " " + stripped
+    return " ".join(summary), {k: " ".join(v.split()) for k, v in arg_docs.items()}
+
+
+_ARG_HEADERS = {"Args", "Arguments", "Parameters"}
+
+
+def _arguments_model(
+    fn: Callable[..., Any], tool_name: str, arg_docs: dict[str, str]
+) -> tuple[str | None, type[BaseModel]]:
+    signature = inspect.signature(fn)
+    hints = typing.get_type_hints(fn)
+    fields: dict[str, Any] = {}
+    context_param: str | None = None
+    for param in signature.parameters.values():
+        annotation = hints.get(param.name, Any)
+        if annotation is ToolContext:
+            context_param = param.name
+            continue
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            raise ValueError(f"tool {tool_name!r}: *args/**kwargs cannot be described to a model")
+        if param.name not in hints:
+            raise ValueError(
+                f"tool {tool_name!r}: parameter {param.name!r} needs a type hint "
+                "so its JSON schema can be derived"
+            )
+        default = ... if param.default is param.empty else param.default
+        fields[param.name] = (
+            annotation,
+            Field(default, description=arg_docs.get(param.name) or None),
+        )
+    model = create_model(  # type: ignore[call-overload]
+        f"{tool_name}_arguments",
+        __config__=ConfigDict(extra="forbid"),
+        **fields,
+    )
+    return context_param, model
+
+
+def _describe_validation_error(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error["loc"]) or "arguments"
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = "unexpected argument"
+        parts.append(f"{where}: {message}")
+    return "; ".join(parts)
+
+
+def _call_with_timeout(fn: Callable[..., Any], kwargs: dict[str, Any], timeout_s: float | None):
+    """Run ``fn`` on a worker thread and stop waiting after ``timeout_s``.
+
+    Python cannot kill a thread; a timed-out in-process tool is abandoned (it is
+    a daemon thread) and the run moves on. Tools that run untrusted work (the
+    sandbox, SQL) enforce hard limits in their own process or engine.
+    """
+    if timeout_s is None:
+        return fn(**kwargs)
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = fn(**kwargs)
+        except BaseException as exc:  # re-raised on the caller's thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=target, daemon=True, name="agentcore-tool")
+    worker.start()
+    worker.join(timeout_s)
+    if worker.is_alive():
+        raise ToolTimeoutError
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
+
+
+def _as_observation(value: Any) -> str:
+    if value is None:
+        return "(no output)"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, BaseModel):
+        return value.model_dump_json()
+    try:
+        return json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        return str(value)
