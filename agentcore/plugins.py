@@ -235,9 +235,7 @@ class AgentcorePluginManager:
         except (pluggy.PluginValidationError, ValueError) as exc:
             self.failures.append(PluginFailure(name, entry_point, _describe(exc)))
             return False
-        hooks = tuple(
-            sorted(caller.name for caller in self.pm.get_hookcallers(plugin) or ())
-        )
+        hooks = tuple(sorted(caller.name for caller in self.pm.get_hookcallers(plugin) or ()))
         self.infos[name] = PluginInfo(name, entry_point, distribution, version, hooks)
         self._registry = None
         return True

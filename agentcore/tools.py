@@ -163,9 +163,7 @@ class Tool:
         try:
             value = _call_with_timeout(self.fn, kwargs, self.timeout_s)
         except ToolTimeoutError:
-            return result(
-                False, f"{self.name} timed out after {self.timeout_s:g} s.", "timeout"
-            )
+            return result(False, f"{self.name} timed out after {self.timeout_s:g} s.", "timeout")
         except Exception as exc:  # a tool failure is information for the model
             return result(False, f"{self.name} failed: {type(exc).__name__}: {exc}", "exception")
         if isinstance(value, ToolResult):
@@ -219,7 +217,9 @@ def parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
                 section = "other"
             elif stripped:
                 summary.append(stripped)
-        elif section == "args" and (entry := re.match(r"^(\w+)\s*(\([^)]*\))?\s*:\s*(.*)$", stripped)):
+        elif section == "args" and (
+            entry := re.match(r"^(\w+)\s*(\([^)]*\))?\s*:\s*(.*)$", stripped)
+        ):
             current = entry.group(1)
             arg_docs[current] = entry.group(3)
         elif stripped and current and (section == "args" or line.startswith((" ", "\t"))):
@@ -239,7 +239,7 @@ def _arguments_model(
     context_param: str | None = None
     for param in signature.parameters.values():
         annotation = hints.get(param.name, Any)
-        if annotation is ToolContext:
+        if _is_context(annotation):
             context_param = param.name
             continue
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
@@ -260,6 +260,14 @@ def _arguments_model(
         **fields,
     )
     return context_param, model
+
+
+def _is_context(annotation: Any) -> bool:
+    """``ToolContext`` or ``ToolContext | None``."""
+    if annotation is ToolContext:
+        return True
+    args = typing.get_args(annotation)
+    return bool(args) and ToolContext in args and all(a in (ToolContext, type(None)) for a in args)
 
 
 def _describe_validation_error(exc: ValidationError) -> str:

@@ -72,3 +72,302 @@ def tools_command(as_json: bool) -> None:
             kind = schema.get("type", "any")
             doc = schema.get("description", "")
             click.echo(f"    {arg}: {kind}{'' if required else ' (optional)'}  {doc}".rstrip())
+
+
+# --- running agents -----------------------------------------------------------------------
+
+
+def _parse_options(pairs: tuple[str, ...], what: str) -> dict[str, str]:
+    options: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint=what)
+        options[key.strip()] = value
+    return options
+
+
+def _parse_settings(pairs: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    settings: dict[str, dict[str, str]] = {}
+    for key, value in _parse_options(pairs, "--set").items():
+        section, dot, name = key.partition(".")
+        if not dot:
+            raise click.BadParameter(f"{key!r} is not SECTION.KEY", param_hint="--set")
+        settings.setdefault(section, {})[name] = value
+    return settings
+
+
+def _generation_options(function):
+    options = [
+        click.option(
+            "--backend",
+            "-b",
+            default="llama-cpp",
+            show_default=True,
+            help="LLM backend (see `agentcore plugins`).",
+        ),
+        click.option(
+            "--model",
+            "-m",
+            default=None,
+            help="Model name from `agentcore models`, or a path to a GGUF file.",
+        ),
+        click.option(
+            "--option",
+            "-o",
+            "backend_options",
+            multiple=True,
+            metavar="KEY=VALUE",
+            help="Backend option, e.g. -o n_ctx=8192 (repeatable).",
+        ),
+        click.option(
+            "--max-new-tokens", type=int, default=None, help="Most tokens generated per model call."
+        ),
+        click.option("--temperature", type=float, default=None, help="0 = greedy."),
+        click.option("--top-k", type=int, default=None, help="Keep the k most likely tokens."),
+        click.option("--top-p", type=float, default=None, help="Nucleus mass to keep."),
+        click.option("--greedy/--sample", default=None, help="Force greedy or sampling."),
+        click.option("--seed", type=int, default=None, help="Sampling seed."),
+        click.option(
+            "--shots", type=int, default=None, help="Exemplars to include (default: all that fit)."
+        ),
+        click.option(
+            "--prompt",
+            "prompt_name",
+            default=None,
+            help="Prompt name (see `agentcore prompts`) or path to a .toml file.",
+        ),
+        click.option(
+            "--set",
+            "settings",
+            multiple=True,
+            metavar="SECTION.KEY=VALUE",
+            help="Tool setting, e.g. --set sql.database=shop.duckdb (repeatable).",
+        ),
+        click.option(
+            "--json",
+            "as_json",
+            is_flag=True,
+            help="Print the run result as JSON instead of the live trace.",
+        ),
+        click.option("--quiet", "-q", is_flag=True, help="Print only the answer."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _generation_config(kwargs: dict, default):
+    from pydantic import ValidationError
+
+    from agentcore.models import GenerationConfig
+
+    updates = {
+        "max_new_tokens": kwargs.pop("max_new_tokens"),
+        "temperature": kwargs.pop("temperature"),
+        "top_k": kwargs.pop("top_k"),
+        "top_p": kwargs.pop("top_p"),
+        "greedy": kwargs.pop("greedy"),
+        "seed": kwargs.pop("seed"),
+    }
+    values = {**default.model_dump(), **{k: v for k, v in updates.items() if v is not None}}
+    try:
+        return GenerationConfig(**values)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"--{'-'.join(str(p) for p in e['loc']).replace('_', '-') or 'settings'}: {e['msg']}"
+            for e in exc.errors()
+        )
+        raise click.UsageError(f"invalid generation settings: {problems}") from None
+
+
+def _run_agent(
+    agent, task: str, *, agent_kind: str, max_steps: int | None, as_json: bool, quiet: bool
+) -> None:
+    from agentcore.cli.render import LiveRenderer
+    from agentcore.models import RunStatus
+
+    renderer = None
+    if not as_json and not quiet:
+        renderer = LiveRenderer(agent=agent_kind, max_steps=max_steps)
+        renderer.start(agent_kind, task, agent.backend.name, agent.backend.model_name)
+    stream = agent.stream(task, on_token=renderer.on_token if renderer else None)
+    try:
+        for step in stream:
+            if renderer:
+                renderer.step(step)
+    except KeyboardInterrupt:
+        agent.cancel()
+    result = stream.result
+    if as_json:
+        click.echo(result.model_dump_json(indent=2))
+    elif quiet:
+        click.echo(result.answer if result.answer is not None else f"({result.status.value})")
+    else:
+        renderer.finish(result)
+    exit_codes = {
+        RunStatus.FINISHED: 0,
+        RunStatus.MAX_STEPS: 0,
+        RunStatus.ERROR: 1,
+        RunStatus.CANCELLED: 130,
+    }
+    code = exit_codes[result.status]
+    if code:
+        raise SystemExit(code)
+
+
+@cli.group("run")
+def run_group() -> None:
+    """Run an agent: react (tools), pal (programs)."""
+
+
+@run_group.command("react")
+@click.argument("question")
+@click.option(
+    "--tool",
+    "-t",
+    "tools",
+    multiple=True,
+    help="Tool to give the agent (repeatable; default: search, lookup).",
+)
+@click.option("--max-steps", type=int, default=7, show_default=True, help="Step budget.")
+@click.option(
+    "--wiki",
+    type=click.Choice(["offline", "online"]),
+    default="offline",
+    show_default=True,
+    help="Wikipedia backend for search/lookup.",
+)
+@click.option(
+    "--constrain/--no-constrain",
+    default=False,
+    help="Grammar-constrain actions (backends that support it).",
+)
+@_generation_options
+def run_react(
+    question: str, tools: tuple[str, ...], max_steps: int, wiki: str, constrain: bool, **kwargs
+) -> None:
+    """Answer QUESTION by reasoning and acting with tools (ReAct)."""
+    from agentcore.react import DEFAULT_TOOLS, ReActAgent
+
+    config = _generation_config(kwargs, ReActAgent.default_generation)
+    settings = _parse_settings(kwargs.pop("settings"))
+    settings.setdefault("wikipedia", {}).setdefault("mode", wiki)
+    agent = ReActAgent(
+        kwargs.pop("backend"),
+        tools=list(tools) or list(DEFAULT_TOOLS),
+        max_steps=max_steps,
+        constrain=constrain,
+        model=kwargs.pop("model"),
+        backend_options=_parse_options(kwargs.pop("backend_options"), "--option"),
+        generation=config,
+        prompt=kwargs.pop("prompt_name"),
+        shots=kwargs.pop("shots"),
+        settings=settings,
+    )
+    _run_agent(
+        agent,
+        question,
+        agent_kind="react",
+        max_steps=max_steps,
+        as_json=kwargs.pop("as_json"),
+        quiet=kwargs.pop("quiet"),
+    )
+
+
+@run_group.command("pal")
+@click.argument("problem")
+@click.option(
+    "--executor", default="sandbox", show_default=True, help="Code executor that runs the program."
+)
+@click.option(
+    "--retries",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Times a failing program goes back to the model with its error.",
+)
+@click.option(
+    "--timeout",
+    "timeout_s",
+    type=float,
+    default=5.0,
+    show_default=True,
+    help="Seconds the program may run.",
+)
+@_generation_options
+def run_pal(problem: str, executor: str, retries: int, timeout_s: float, **kwargs) -> None:
+    """Solve PROBLEM by having the model write a program that a sandbox runs (PAL)."""
+    from agentcore.pal import PALAgent
+
+    config = _generation_config(kwargs, PALAgent.default_generation)
+    agent = PALAgent(
+        kwargs.pop("backend"),
+        executor=executor,
+        retries=retries,
+        timeout_s=timeout_s,
+        model=kwargs.pop("model"),
+        backend_options=_parse_options(kwargs.pop("backend_options"), "--option"),
+        generation=config,
+        prompt=kwargs.pop("prompt_name"),
+        shots=kwargs.pop("shots"),
+        settings=_parse_settings(kwargs.pop("settings")),
+    )
+    _run_agent(
+        agent,
+        problem,
+        agent_kind="pal",
+        max_steps=None,
+        as_json=kwargs.pop("as_json"),
+        quiet=kwargs.pop("quiet"),
+    )
+
+
+# --- models and prompts -------------------------------------------------------------------
+
+
+@cli.command("models")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def models_command(as_json: bool) -> None:
+    """List the GGUF models known to agentcore and whether each is installed."""
+    from agentcore.model_registry import DEFAULT_MODEL, KNOWN_MODELS, cache_dir
+
+    rows = []
+    for model in KNOWN_MODELS.values():
+        assembled = cache_dir() / "models" / model.file_name
+        rows.append(
+            {
+                "name": model.name,
+                "default": model.name == DEFAULT_MODEL,
+                "quantization": model.quantization,
+                "size_mb": round(model.size / 1e6),
+                "source": f"{model.distributions[0]}"
+                + (f" … {model.distributions[-1]}" if len(model.distributions) > 1 else ""),
+                "sha256": model.sha256,
+                "installed": model.is_installed(),
+                "assembled": str(assembled) if assembled.is_file() else None,
+                "description": model.description,
+            }
+        )
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        mark = "*" if row["default"] else " "
+        state = "installed" if row["installed"] else "not installed"
+        click.secho(f"{mark} {row['name']}", bold=True, nl=False)
+        click.echo(f"  {row['quantization']}, {row['size_mb']} MB, {state}")
+        click.echo(f"    {row['description']}")
+        click.echo(f"    source: {row['source']}  sha256: {row['sha256'][:16]}…")
+    click.echo("(* default; any path to a .gguf file also works with --model)")
+
+
+@cli.command("prompts")
+def prompts_command() -> None:
+    """List the prompts that can be loaded by name."""
+    from agentcore.prompts import list_prompts, load_prompt
+
+    for name in list_prompts():
+        template = load_prompt(name)
+        click.secho(name, bold=True, nl=False)
+        click.echo(f"  ({len(template.exemplars)} exemplars) {template.description}")

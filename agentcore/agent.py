@@ -1,0 +1,244 @@
+"""What every agent loop shares: resolving parts by name, the run lifecycle, LLM calls.
+
+A run always ends with a :class:`~agentcore.models.RunResult` holding a status
+and every step taken, whether the loop finished, ran out of steps, failed or
+was cancelled (Ctrl-C or :meth:`Agent.cancel`). Event hooks see the run start,
+each LLM call, each step and the end.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from agentcore.backends import LLMBackend, TokenCallback
+from agentcore.errors import AgentcoreError, ConfigError
+from agentcore.models import (
+    Completion,
+    GenerationConfig,
+    RunInfo,
+    RunResult,
+    RunStatus,
+    Step,
+)
+from agentcore.plugins import AgentcorePluginManager, get_plugin_manager
+from agentcore.prompts import PromptTemplate, load_prompt
+
+DEFAULT_BACKEND = "llama-cpp"
+
+
+class RunCancelled(Exception):
+    """Raised inside a run when cancellation was requested."""
+
+
+class RunStream:
+    """Iterate over a run's steps as they complete; ``result`` is set when it ends.
+
+    >>> stream = agent.stream("question")      # doctest: +SKIP
+    >>> for step in stream: print(step.thought)  # doctest: +SKIP
+    >>> stream.result.answer                      # doctest: +SKIP
+    """
+
+    def __init__(self, steps: Iterator[Step], holder: dict[str, RunResult]) -> None:
+        self._steps = steps
+        self._holder = holder
+
+    def __iter__(self) -> Iterator[Step]:
+        return self._steps
+
+    @property
+    def result(self) -> RunResult:
+        if "result" not in self._holder:
+            for _ in self._steps:  # drain: the caller asked for the end
+                pass
+        return self._holder["result"]
+
+
+class Agent:
+    """Base of the loops. Subclasses implement :meth:`_loop`."""
+
+    kind = "agent"
+    default_prompt = ""
+    default_generation = GenerationConfig()
+
+    def __init__(
+        self,
+        backend: str | LLMBackend = DEFAULT_BACKEND,
+        *,
+        model: str | None = None,
+        backend_options: dict[str, Any] | None = None,
+        generation: GenerationConfig | dict[str, Any] | None = None,
+        prompt: str | PromptTemplate | None = None,
+        shots: int | None = None,
+        settings: dict[str, Any] | None = None,
+        plugin_manager: AgentcorePluginManager | None = None,
+        keep_prompts: bool = False,
+    ) -> None:
+        self.pm = plugin_manager or get_plugin_manager()
+        self.backend = self._resolve_backend(backend, model, backend_options or {})
+        self.generation = self._resolve_generation(generation)
+        self.template = (
+            prompt
+            if isinstance(prompt, PromptTemplate)
+            else load_prompt(prompt or self.default_prompt)
+        )
+        self.shots = shots
+        self.settings = settings or {}
+        self.keep_prompts = keep_prompts
+        self._cancel = threading.Event()
+
+    # -- construction helpers ----------------------------------------------------------------
+
+    def _resolve_backend(
+        self, backend: str | LLMBackend, model: str | None, options: dict[str, Any]
+    ) -> LLMBackend:
+        if isinstance(backend, LLMBackend):
+            if model is not None or options:
+                raise ConfigError(
+                    "model/backend_options apply only when the backend is given by name; "
+                    "configure the backend object itself instead"
+                )
+            return backend
+        if model is not None:
+            options = {**options, "model": model}
+        return self.pm.create("backend", backend, **options)
+
+    def _resolve_generation(self, generation: GenerationConfig | dict[str, Any] | None):
+        if generation is None:
+            return self.default_generation
+        if isinstance(generation, GenerationConfig):
+            return generation
+        merged = {**self.default_generation.model_dump(exclude_unset=True), **generation}
+        return GenerationConfig(**merged)
+
+    # -- public API --------------------------------------------------------------------------
+
+    def run(self, task: str, *, on_token: TokenCallback | None = None) -> RunResult:
+        """Run to the end and return the complete result."""
+        return self.stream(task, on_token=on_token).result
+
+    def stream(self, task: str, *, on_token: TokenCallback | None = None) -> RunStream:
+        """Start a run whose steps can be iterated as they complete."""
+        holder: dict[str, RunResult] = {}
+        return RunStream(self._lifecycle(task, on_token, holder), holder)
+
+    def cancel(self) -> None:
+        """Ask the current run to stop; it ends with status ``cancelled``."""
+        self._cancel.set()
+
+    def tool_names(self) -> list[str]:
+        return []
+
+    # -- the lifecycle -----------------------------------------------------------------------
+
+    def _lifecycle(
+        self, task: str, on_token: TokenCallback | None, holder: dict[str, RunResult]
+    ) -> Iterator[Step]:
+        self._cancel.clear()
+        if not isinstance(task, str) or not task.strip():
+            raise ConfigError(f"the {self.kind} input must be a non-empty string, got {task!r}")
+        run = RunResult(
+            agent=self.kind,
+            input=task,
+            status=RunStatus.ERROR,
+            backend=self.backend.name,
+            model=self.backend.model_name,
+            prompt_name=self.template.name,
+            shots=self.shots,
+        )
+        started = time.perf_counter()
+        self.pm.emit(
+            "on_run_start",
+            run=RunInfo(
+                run_id=run.run_id,
+                agent=self.kind,
+                input=task,
+                backend=self.backend.name,
+                model=self.backend.model_name,
+                tools=self.tool_names(),
+                config=self.generation,
+                started_at=run.started_at,
+            ),
+        )
+        self._on_token = on_token
+        try:
+            for step in self._loop(run):
+                run.steps.append(step)
+                run.usage = run.usage + step.usage
+                self.pm.emit("on_step", run_id=run.run_id, step=step)
+                yield step
+                if self._cancel.is_set():
+                    raise RunCancelled
+        except (KeyboardInterrupt, RunCancelled):
+            run.status = RunStatus.CANCELLED
+            run.error = "cancelled by the user"
+        except AgentcoreError as exc:
+            run.status = RunStatus.ERROR
+            run.error = str(exc)
+        except Exception as exc:  # a bug or a backend failure: keep the trace, report it
+            run.status = RunStatus.ERROR
+            run.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            run.duration_s = time.perf_counter() - started
+            holder["result"] = run
+            self.pm.emit("on_run_end", result=run)
+
+    def _loop(self, run: RunResult) -> Iterator[Step]:
+        raise NotImplementedError
+
+    # -- calling the model -------------------------------------------------------------------
+
+    def _generate(
+        self,
+        run: RunResult,
+        step_index: int,
+        prompt: str,
+        config: GenerationConfig,
+        *,
+        grammar: str | None = None,
+    ) -> Completion:
+        if self._cancel.is_set():
+            raise RunCancelled
+        self.pm.emit(
+            "before_llm_call",
+            run_id=run.run_id,
+            step_index=step_index,
+            prompt=prompt,
+            config=config,
+        )
+        user_callback = self._on_token
+
+        def on_token(piece: str) -> None:
+            if self._cancel.is_set():
+                raise RunCancelled
+            if user_callback is not None:
+                user_callback(piece)
+
+        completion = self.backend.complete(
+            prompt, config, on_token=on_token, grammar=grammar, session=run.run_id
+        )
+        if completion.finish_reason == "cancelled" or self._cancel.is_set():
+            raise RunCancelled
+        self.pm.emit(
+            "after_llm_call",
+            run_id=run.run_id,
+            step_index=step_index,
+            prompt=prompt,
+            completion=completion,
+        )
+        return completion
+
+    def _new_step(self, index: int, prompt: str, completion: Completion, **fields: Any) -> Step:
+        return Step(
+            index=index,
+            prompt_sha256=Step.hash_prompt(prompt),
+            prompt_tokens=completion.usage.prompt_tokens,
+            prompt=prompt if self.keep_prompts else None,
+            completion=completion.text,
+            usage=completion.usage,
+            llm_s=completion.timings.total_s,
+            finish_reason=completion.finish_reason,
+            **fields,
+        )

@@ -1,0 +1,132 @@
+"""The PAL loop: the model writes a program, a sandbox runs it, its value is the answer.
+
+1. prompt with worked examples ending in ``def solution():``;
+2. the model writes the body; :func:`~agentcore.parsing.extract_program` cuts
+   the program out of whatever else it wrote;
+3. a code executor plugin runs it in a child process (never in this one);
+4. the value returned by ``solution()`` is the answer. If the program fails,
+   the error goes back to the model (``retries`` times) to fix it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from agentcore.agent import Agent
+from agentcore.backends import LLMBackend
+from agentcore.errors import ConfigError
+from agentcore.executors import CodeExecutor
+from agentcore.models import GenerationConfig, RunResult, RunStatus, Step, StepKind, ToolResult
+from agentcore.parsing import ParseError, extract_program, format_answer
+from agentcore.prompts import fit_prompt
+
+PAL_STOPS = ("\nQ:", "\n\n\n", "\n# solution in Python", "\nif __name__")
+
+
+class PALAgent(Agent):
+    """Solve problems by writing a program that an executor runs.
+
+    ``executor`` is the name of a registered code executor (default
+    ``sandbox``) or a :class:`~agentcore.executors.CodeExecutor`.
+    """
+
+    kind = "pal"
+    default_prompt = "pal/math"
+    default_generation = GenerationConfig(max_new_tokens=320, temperature=0.0)
+
+    def __init__(
+        self,
+        backend: str | LLMBackend = "llama-cpp",
+        *,
+        executor: str | CodeExecutor = "sandbox",
+        executor_options: dict[str, Any] | None = None,
+        retries: int = 1,
+        timeout_s: float = 5.0,
+        **options: Any,
+    ) -> None:
+        if retries < 0:
+            raise ConfigError(f"retries must be 0 or more, got {retries}")
+        super().__init__(backend, **options)
+        if isinstance(executor, CodeExecutor):
+            self.executor = executor
+        else:
+            self.executor = self.pm.create("executor", executor, **(executor_options or {}))
+        self.retries = retries
+        self.timeout_s = timeout_s
+
+    def tool_names(self) -> list[str]:
+        return [f"executor:{self.executor.name}"]
+
+    def _loop(self, run: RunResult) -> Iterator[Step]:
+        config = self.generation.with_stop(*PAL_STOPS)
+        fit = fit_prompt(
+            self.template,
+            run.input,
+            shots=self.shots,
+            count_tokens=self.backend.count_tokens,
+            context_window=self.backend.context_window,
+            reserve_tokens=config.max_new_tokens * (1 + self.retries),
+        )
+        run.shots = fit.shots_used
+        if fit.note:
+            run.notes.append(fit.note)
+        prefix = self.template.extra("program_prefix")
+        prompt = fit.prompt + prefix
+
+        for attempt in range(1, self.retries + 2):
+            completion = self._generate(run, attempt, prompt, config)
+            step = self._new_step(attempt, prompt, completion, kind=StepKind.PROGRAM)
+            try:
+                program = extract_program(completion.text, prefix=prefix)
+            except ParseError as exc:
+                error = str(exc)
+                step.parse_error = error
+                step.observation = error
+            else:
+                step.thought = program
+                result = self.executor.run(program, entrypoint="solution", timeout_s=self.timeout_s)
+                step.tool_s = result.duration_s
+                step.tool_result = ToolResult(
+                    tool=self.executor.name,
+                    ok=result.ok,
+                    observation=_describe(result),
+                    error_kind=result.error.kind if result.error else None,
+                    duration_s=result.duration_s,
+                    data=result.model_dump(),
+                )
+                step.observation = step.tool_result.observation
+                if result.ok:
+                    run.answer, run.status = format_answer(result.value), RunStatus.FINISHED
+                    yield step
+                    return
+                error = f"{result.error.kind}: {result.error.message}"
+                self.pm.emit(
+                    "on_tool_error",
+                    run_id=run.run_id,
+                    step_index=attempt,
+                    tool=self.executor.name,
+                    error_kind=result.error.kind,
+                    message=result.error.message,
+                )
+            yield step
+            retry_text = self.template.extra("retry", error=" ".join(error.split())[:300])
+            prompt = prompt + completion.text.rstrip() + retry_text
+            if not self._fits(prompt, config):
+                break
+        run.status = RunStatus.ERROR
+        run.error = f"no working program after {self.retries + 1} attempt(s): {error}"
+
+    def _fits(self, prompt: str, config: GenerationConfig) -> bool:
+        return (
+            self.backend.count_tokens(prompt) + config.max_new_tokens <= self.backend.context_window
+        )
+
+
+def _describe(result: Any) -> str:
+    if result.ok:
+        out = f"value: {result.value!r}"
+        if result.stdout:
+            out += f"; stdout: {result.stdout.strip()[:200]}"
+        return out
+    return f"{result.error.kind}: {result.error.message}"

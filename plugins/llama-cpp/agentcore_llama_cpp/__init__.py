@@ -1,0 +1,1 @@
+"""agentcore backend for GGUF models through llama-cpp-python."""

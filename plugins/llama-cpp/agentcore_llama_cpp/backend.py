@@ -1,0 +1,282 @@
+"""In-process GGUF generation with llama-cpp-python, following GenerationConfig exactly.
+
+KV-prefix reuse: llama.cpp keeps the tokens of its context between calls and,
+given a prompt, evaluates only what follows the longest common prefix. The
+ReAct loop sends each step's prompt as the previous one plus a few lines, so
+most of the prompt is never evaluated twice. This backend keeps that working
+(same tokenization, BOS once, no reset between calls) and, when several
+sessions interleave, saves and restores each session's KV state instead of
+letting them evict each other.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import OrderedDict
+from typing import Any
+
+from agentcore.backends import LLMBackend, TokenCallback
+from agentcore.errors import BackendError, ConfigError
+from agentcore.model_registry import KNOWN_MODELS, resolve_model, stderr_progress
+from agentcore.models import Completion, GenerationConfig, Message, Timings, Usage
+
+MAX_SAVED_SESSIONS = 4
+
+
+class LlamaCppBackend(LLMBackend):
+    """A GGUF model loaded once, shared by the runs that use this backend object."""
+
+    name = "llama-cpp"
+    supports_grammar = True
+
+    def __init__(
+        self,
+        model: str | None = None,
+        *,
+        n_ctx: int | str = 4096,
+        n_threads: int | str | None = None,
+        n_batch: int | str = 512,
+        verbose: bool | str = False,
+        **unknown: Any,
+    ) -> None:
+        if unknown:
+            raise ConfigError(
+                f"llama-cpp backend: unknown option(s) {', '.join(sorted(unknown))}; "
+                "valid: model, n_ctx, n_threads, n_batch, verbose"
+            )
+        try:
+            import llama_cpp
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise BackendError(
+                "llama-cpp-python is not installed; run `make setup` "
+                "(or pip install agentcore-llama-cpp)"
+            ) from exc
+        path = resolve_model(model, stderr_progress(f"preparing model {model or 'default'}"))
+        threads = int(n_threads) if n_threads else (os.cpu_count() or 2)
+        self.model_name = model if model in KNOWN_MODELS else path.name
+        self.model_path = path
+        self.context_window = int(n_ctx)
+        started = time.perf_counter()
+        try:
+            self._llm = llama_cpp.Llama(
+                model_path=str(path),
+                n_ctx=self.context_window,
+                n_threads=threads,
+                n_threads_batch=threads,
+                n_batch=int(n_batch),
+                verbose=_as_bool(verbose),
+            )
+        except ValueError as exc:
+            raise BackendError(f"llama.cpp could not load {path}: {exc}") from exc
+        self.load_s = time.perf_counter() - started
+        self._lock = threading.Lock()
+        self._grammars: dict[str, Any] = {}
+        self._active_session: str | None = None
+        self._saved: OrderedDict[str, Any] = OrderedDict()
+
+    # -- tokens ------------------------------------------------------------------------------
+
+    def tokenize(self, text: str) -> list[int]:
+        return self._llm.tokenize(text.encode("utf-8"), add_bos=True, special=True)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenize(text))
+
+    # -- generation --------------------------------------------------------------------------
+
+    def complete(
+        self,
+        prompt: str,
+        config: GenerationConfig,
+        *,
+        on_token: TokenCallback | None = None,
+        grammar: str | None = None,
+        session: str | None = None,
+    ) -> Completion:
+        tokens = self.tokenize(prompt)
+        if len(tokens) + config.max_new_tokens > self.context_window:
+            raise BackendError(
+                f"prompt ({len(tokens)} tokens) plus max_new_tokens ({config.max_new_tokens}) "
+                f"exceeds the context window ({self.context_window}); raise n_ctx "
+                "(-o n_ctx=8192) or shorten the prompt"
+            )
+        with self._lock:
+            self._switch_session(session)
+            reused = _common_prefix(self._llm.input_ids[: self._llm.n_tokens].tolist(), tokens)
+            # llama.cpp re-evaluates the last prompt token when the whole prompt matches.
+            evaluated = max(1, len(tokens) - reused)
+            return self._stream(prompt, tokens, evaluated, config, on_token, grammar)
+
+    def _stream(
+        self,
+        prompt: str,
+        tokens: list[int],
+        evaluated: int,
+        config: GenerationConfig,
+        on_token: TokenCallback | None,
+        grammar: str | None,
+    ) -> Completion:
+        started = time.perf_counter()
+        first_token_at: float | None = None
+        pieces: list[str] = []
+        finish_reason = "stop"
+        chunks = self._llm.create_completion(
+            tokens,
+            stream=True,
+            **self._sampling(config),
+            grammar=self._grammar(grammar),
+        )
+        generated = 0
+        try:
+            for chunk in chunks:
+                choice = chunk["choices"][0]
+                text = choice.get("text", "")
+                if first_token_at is None:
+                    first_token_at = time.perf_counter()
+                generated += 1
+                if text:
+                    pieces.append(text)
+                    if on_token is not None:
+                        on_token(text)
+                if choice.get("finish_reason"):
+                    finish_reason = choice["finish_reason"]
+        except KeyboardInterrupt:
+            finish_reason = "cancelled"
+        except Exception as exc:
+            if type(exc).__name__ == "RunCancelled":
+                finish_reason = "cancelled"
+            else:
+                raise
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+        ended = time.perf_counter()
+        text = "".join(pieces)
+        completion_tokens = max(0, self._llm.n_tokens - len(tokens)) + (1 if generated else 0)
+        return Completion(
+            text=text,
+            finish_reason=finish_reason
+            if finish_reason in ("stop", "length", "cancelled")
+            else "stop",
+            usage=Usage(
+                prompt_tokens=len(tokens),
+                prompt_tokens_evaluated=evaluated,
+                completion_tokens=min(completion_tokens, config.max_new_tokens),
+            ),
+            timings=Timings(
+                total_s=ended - started,
+                prompt_s=(first_token_at or ended) - started,
+                generation_s=ended - (first_token_at or ended),
+            ),
+            model=self.model_name,
+        )
+
+    def chat(
+        self,
+        messages: list[Message],
+        config: GenerationConfig,
+        *,
+        on_token: TokenCallback | None = None,
+        session: str | None = None,
+    ) -> Completion:
+        """Reply using the model's own chat template (from the GGUF metadata)."""
+        prompt = self.render_chat(messages)
+        return self.complete(prompt, config, on_token=on_token, session=session)
+
+    def render_chat(self, messages: list[Message]) -> str:
+        """The prompt text the model's chat template makes of ``messages``."""
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        template = self._llm.metadata.get("tokenizer.chat_template")
+        if not template:
+            return super_render(messages)
+        eos = self._llm.detokenize([self._llm.token_eos()]).decode("utf-8", "ignore")
+        bos = self._llm.detokenize([self._llm.token_bos()]).decode("utf-8", "ignore")
+        formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
+        result = formatter(messages=[m.model_dump(exclude_none=True) for m in messages])
+        return result.prompt
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _sampling(self, config: GenerationConfig) -> dict[str, Any]:
+        """GenerationConfig → llama-cpp-python arguments, other samplers neutralised."""
+        greedy = config.is_greedy
+        return {
+            "max_tokens": config.max_new_tokens,
+            "temperature": 0.0 if greedy else config.temperature,
+            "top_k": 1 if greedy else (config.top_k or 0),
+            "top_p": 1.0 if greedy else config.top_p,
+            "min_p": 0.0,
+            "typical_p": 1.0,
+            "repeat_penalty": 1.0,
+            "frequency_penalty": 0.0,
+            "presence_penalty": 0.0,
+            "seed": config.seed if config.seed is not None else (None if greedy else _fresh_seed()),
+            "stop": list(config.stop) or None,
+        }
+
+    def _grammar(self, grammar: str | None) -> Any:
+        if grammar is None:
+            return None
+        compiled = self._grammars.get(grammar)
+        if compiled is None:
+            from llama_cpp import LlamaGrammar
+
+            try:
+                compiled = LlamaGrammar.from_string(grammar, verbose=False)
+            except ValueError as exc:
+                raise ConfigError(f"invalid GBNF grammar: {exc}") from exc
+            self._grammars[grammar] = compiled
+        return compiled
+
+    def _switch_session(self, session: str | None) -> None:
+        """Keep one KV state per session so interleaved runs don't evict each other."""
+        if session == self._active_session:
+            return
+        if self._active_session is not None and self._llm.n_tokens:
+            self._saved[self._active_session] = self._llm.save_state()
+            self._saved.move_to_end(self._active_session)
+            while len(self._saved) > MAX_SAVED_SESSIONS:
+                self._saved.popitem(last=False)
+        state = self._saved.pop(session, None) if session is not None else None
+        if state is not None:
+            self._llm.load_state(state)
+        self._active_session = session
+
+    def reset(self) -> None:
+        """Forget the KV cache (the next call evaluates its whole prompt)."""
+        with self._lock:
+            self._llm.reset()
+            self._saved.clear()
+
+    def close(self) -> None:
+        llm = getattr(self, "_llm", None)
+        if llm is not None:
+            llm.close()
+
+
+def super_render(messages: list[Message]) -> str:
+    lines = [f"{m.role.capitalize()}: {m.content}" for m in messages]
+    return "\n".join(lines) + "\nAssistant:"
+
+
+def _common_prefix(a: list[int], b: list[int]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def _fresh_seed() -> int:
+    return int.from_bytes(os.urandom(4), "little")
+
+
+def _as_bool(value: bool | str) -> bool:
+    if isinstance(value, bool):
+        return value
+    return str(value).lower() in ("1", "true", "yes", "on")
