@@ -85,7 +85,7 @@ class Registry:
             "executor": pm.hook.register_executors,
         }
         for kind, hook in hook_for_kind.items():
-            for impl in reversed(hook.get_hookimpls()):  # registration order
+            for impl in hook.get_hookimpls():  # registration order
                 plugin_name = pm.get_name(impl.plugin) or repr(impl.plugin)
 
                 def register(

@@ -1,4 +1,4 @@
-"""Helpers for the core's tests: a tiny in-memory encyclopedia as tools, and the scripted backend."""
+"""Core test helpers: a tiny in-memory encyclopedia as tools, and the scripted backend."""
 
 from __future__ import annotations
 

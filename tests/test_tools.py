@@ -135,8 +135,8 @@ def test_definition_errors_are_clear():
 
 def test_parse_docstring_google_and_sphinx():
     summary, args = parse_docstring(
-        "Do a thing.\n\nMore detail.\n\nArgs:\n    x (int): the x\n    y: the y\n        continued\n"
-        "Returns:\n    nothing"
+        "Do a thing.\n\nMore detail.\n\nArgs:\n    x (int): the x\n"
+        "    y: the y\n        continued\nReturns:\n    nothing"
     )
     assert summary == "Do a thing."
     assert args == {"x": "the x", "y": "the y continued"}

@@ -1,0 +1,1 @@
+"""Example agentcore plugin: unit conversion."""

@@ -1,0 +1,9 @@
+"""Hook implementations: what this plugin provides to agentcore."""
+
+from agentcore import hookimpl
+from agentcore_units.conversions import convert_units
+
+
+@hookimpl
+def register_tools(register):
+    register(convert_units)

@@ -1,0 +1,6 @@
+"""Make the template importable when its tests run from agentcore's repository without installing it."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
