@@ -1,0 +1,68 @@
+"""The ``wikipedia`` settings section, validated once with messages a user can act on."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from agentcore.errors import ConfigError
+
+SECTION = "wikipedia"
+DEFAULT_API_URL = "https://en.wikipedia.org/w/api.php"
+DEFAULT_USER_AGENT = "agentcore-wikipedia/0.1 (agentcore ReAct tools; python-wikipedia)"
+
+
+class WikiSettings(BaseModel):
+    """Everything the tools read from ``settings["wikipedia"]`` (all optional)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    mode: Literal["offline", "online"] = Field(
+        "offline", description="offline: the local corpus; online: the MediaWiki API."
+    )
+    corpus: str | None = Field(
+        None, description="Offline: a .jsonl/.jsonl.gz corpus instead of the bundled one."
+    )
+    max_sentences: int = Field(5, ge=1, le=50, description="Sentences search returns.")
+    max_chars: int = Field(
+        500, ge=40, le=20_000, description="Cap on one search/lookup observation."
+    )
+    similar: int = Field(5, ge=0, le=20, description="Titles listed after 'Similar:'.")
+    api_url: str = Field(DEFAULT_API_URL, description="Online: the MediaWiki api.php URL.")
+    timeout_s: float = Field(10.0, gt=0, le=300, description="Online: per-request timeout.")
+    cache_size: int = Field(256, ge=0, description="Online: answers kept in memory (LRU).")
+    cache_dir: str | None = Field(None, description="Online: also cache answers in this folder.")
+    user_agent: str = Field(DEFAULT_USER_AGENT, description="Online: User-Agent header.")
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _lower_mode(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL of a MediaWiki api.php")
+        return value
+
+
+def read_settings(settings: Mapping[str, Any] | None) -> WikiSettings:
+    """``WikiSettings`` from a whole settings mapping; :class:`ConfigError` if invalid."""
+    section = (settings or {}).get(SECTION) or {}
+    if not isinstance(section, Mapping):
+        raise ConfigError(f"settings[{SECTION!r}] must be a mapping, got {type(section).__name__}")
+    try:
+        return WikiSettings.model_validate(dict(section))
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc']) or 'section'}: "
+            + ("unknown setting" if error["type"] == "extra_forbidden" else error["msg"])
+            for error in exc.errors()
+        )
+        known = ", ".join(WikiSettings.model_fields)
+        raise ConfigError(
+            f"invalid settings[{SECTION!r}]: {problems} (known settings: {known})"
+        ) from None
