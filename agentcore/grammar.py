@@ -64,10 +64,10 @@ def _object_rule(spec: ToolSpec, rules: list[str]) -> str:
     parts: list[str] = []
     for index, prop in enumerate(required):
         sep = "" if index == 0 else ' ws "," ws '
-        parts.append(f"{sep}{_key(prop)} ws \":\" ws {_value_rule(properties[prop])}")
+        parts.append(f'{sep}{_key(prop)} ws ":" ws {_value_rule(properties[prop])}')
     for prop in optional:
         sep = ' ws "," ws ' if parts else ""
-        parts.append(f"({sep}{_key(prop)} ws \":\" ws {_value_rule(properties[prop])})?")
+        parts.append(f'({sep}{_key(prop)} ws ":" ws {_value_rule(properties[prop])})?')
     body = " ".join(parts) if parts else ""
     rules.append(f'{name} ::= "{{" ws {body} ws "}}"')
     return name

@@ -16,17 +16,25 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
-class GenerationConfig(BaseModel):
+class Record(BaseModel):
+    """Base of the records: schemas are built on first use, keeping ``import agentcore`` fast."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class GenerationConfig(Record):
     """Sampling settings with one meaning for every backend.
 
     Semantics (each backend follows them or refuses a setting it cannot honour):
 
     * Decoding is **greedy** (argmax at every step) when ``greedy`` is true, or
       when ``greedy`` is left unset and ``temperature`` is 0, or when ``top_k`` is 1.
-    * Otherwise tokens are **sampled**: logits are divided by ``temperature``,
-      then ``top_k`` keeps the k most likely tokens (``None`` = no limit), then
-      ``top_p`` keeps the smallest set whose probability mass reaches p
-      (``1.0`` = no limit), and a token is drawn from what remains.
+    * Otherwise tokens are **sampled**: ``top_k`` keeps the k most likely tokens
+      (``None`` = no limit), then ``top_p`` keeps the smallest set of those whose
+      probability mass reaches p (``1.0`` = no limit) — both judged on the model's
+      own distribution — then ``temperature`` reshapes what is left, and a token
+      is drawn. (This is llama.cpp's order; backends that order differently
+      reorder to match.)
     * ``seed`` makes sampling repeatable: the same seed, prompt and settings on
       the same backend give the same text. Greedy decoding ignores it.
     * ``max_new_tokens`` caps generated tokens; hitting it ends the completion
@@ -35,7 +43,7 @@ class GenerationConfig(BaseModel):
       sequence itself is not part of the returned text.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     max_new_tokens: int = Field(256, ge=1, le=131072, description="Most tokens to generate.")
     temperature: float = Field(0.0, ge=0.0, le=10.0, description="0 means greedy.")
@@ -84,17 +92,17 @@ class GenerationConfig(BaseModel):
 Role = Literal["system", "user", "assistant", "tool"]
 
 
-class Message(BaseModel):
+class Message(Record):
     """One chat message."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     role: Role
     content: str
     name: str | None = None
 
 
-class Usage(BaseModel):
+class Usage(Record):
     """Token counts of one or more LLM calls.
 
     ``prompt_tokens_evaluated`` is how many prompt tokens the backend actually
@@ -118,7 +126,7 @@ class Usage(BaseModel):
         )
 
 
-class Timings(BaseModel):
+class Timings(Record):
     """Seconds spent in one LLM call, split where the backend can tell."""
 
     total_s: float = 0.0
@@ -129,7 +137,7 @@ class Timings(BaseModel):
 FinishReason = Literal["stop", "length", "cancelled", "error"]
 
 
-class Completion(BaseModel):
+class Completion(Record):
     """What a backend returns for one generation call."""
 
     text: str
@@ -140,7 +148,7 @@ class Completion(BaseModel):
     model: str = ""
 
 
-class ToolSpec(BaseModel):
+class ToolSpec(Record):
     """How a tool presents itself to a model and to validation.
 
     ``parameters`` is a JSON schema object. ``string_argument`` names the single
@@ -163,7 +171,7 @@ class ToolSpec(BaseModel):
         return f"{self.name}[{{{example}}}]"
 
 
-class Action(BaseModel):
+class Action(Record):
     """A parsed action: which tool, with which arguments."""
 
     tool: str
@@ -177,7 +185,7 @@ class Action(BaseModel):
         return f"{self.tool.lower()}:{json.dumps(self.arguments, sort_keys=True, default=str)}"
 
 
-class ToolResult(BaseModel):
+class ToolResult(Record):
     """The outcome of one tool call, always expressible as an observation."""
 
     tool: str
@@ -194,7 +202,7 @@ class StepKind(StrEnum):
     FINAL = "final"
 
 
-class Step(BaseModel):
+class Step(Record):
     """One turn of a loop: prompt → completion → parsed action → observation."""
 
     index: int
@@ -225,7 +233,7 @@ class RunStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-class PromptFit(BaseModel):
+class PromptFit(Record):
     """How the few-shot prompt was fitted to the backend's context window."""
 
     prompt: str
@@ -236,7 +244,7 @@ class PromptFit(BaseModel):
     note: str | None = None
 
 
-class RunResult(BaseModel):
+class RunResult(Record):
     """The complete record of one agent run. Always produced, whatever happened."""
 
     run_id: str = Field(default_factory=lambda: uuid.uuid4().hex[:12])
@@ -256,7 +264,7 @@ class RunResult(BaseModel):
     notes: list[str] = Field(default_factory=list)
 
 
-class RunInfo(BaseModel):
+class RunInfo(Record):
     """What event hooks learn when a run starts."""
 
     run_id: str
@@ -269,7 +277,7 @@ class RunInfo(BaseModel):
     started_at: float
 
 
-class ExecutionError(BaseModel):
+class ExecutionError(Record):
     """Why a program did not produce a value. ``kind`` is machine-readable."""
 
     kind: Literal[
@@ -286,7 +294,7 @@ class ExecutionError(BaseModel):
     message: str
 
 
-class ExecutionResult(BaseModel):
+class ExecutionResult(Record):
     """What a code executor reports for one program."""
 
     value: Any = None
@@ -299,7 +307,7 @@ class ExecutionResult(BaseModel):
         return self.error is None
 
 
-class Document(BaseModel):
+class Document(Record):
     """A retrievable passage with where it came from."""
 
     id: str

@@ -371,3 +371,15 @@ def prompts_command() -> None:
         template = load_prompt(name)
         click.secho(name, bold=True, nl=False)
         click.echo(f"  ({len(template.exemplars)} exemplars) {template.description}")
+
+
+def _load_optional_commands() -> None:
+    """Commands that live in their own modules (kept apart so each stays short)."""
+    import importlib.util
+
+    for module in ("agentcore.cli.rag_command", "agentcore.cli.chat_command"):
+        if importlib.util.find_spec(module) is not None:
+            importlib.import_module(module)
+
+
+_load_optional_commands()

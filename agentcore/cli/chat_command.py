@@ -1,0 +1,154 @@
+"""``agentcore chat [EXAMPLE]``: an interactive conversation in the terminal.
+
+EXAMPLE is ``assistant`` (a plain chat agent with the tools given by ``-t``), a
+path to a Python file, or ``module:function``. A file or module must define
+``build_agent(backend, model, settings) -> ChatAgent`` (the examples in
+``examples/`` do); it may also define ``prepare(settings)`` to start what the
+agent needs (a database, local services) and return a cleanup callable.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+from agentcore.cli.commands import _parse_options, _parse_settings
+from agentcore.cli.main import cli
+from agentcore.errors import ConfigError
+
+
+def load_example(spec: str) -> Any:
+    """The module behind an example spec (a .py path or ``module[:attr]``)."""
+    if spec.endswith(".py"):
+        path = Path(spec).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"example file {spec!r} does not exist")
+        module_spec = importlib.util.spec_from_file_location(f"agentcore_example_{path.stem}", path)
+        if module_spec is None or module_spec.loader is None:
+            raise ConfigError(f"cannot load example file {spec!r}")
+        module = importlib.util.module_from_spec(module_spec)
+        sys.modules[module_spec.name] = module
+        module_spec.loader.exec_module(module)
+        return module
+    try:
+        return importlib.import_module(spec.split(":")[0])
+    except ImportError as exc:
+        raise ConfigError(
+            f"cannot import example {spec!r} ({exc}); give 'assistant', a path to a .py file, "
+            "or an importable module"
+        ) from None
+
+
+@cli.command("chat")
+@click.argument("example", default="assistant")
+@click.option(
+    "--session",
+    "-s",
+    "session_id",
+    default="default",
+    show_default=True,
+    help="Conversation id; the same id continues an earlier conversation.",
+)
+@click.option("--backend", "-b", default="llama-cpp", show_default=True)
+@click.option("--model", "-m", default=None)
+@click.option("--option", "-o", "backend_options", multiple=True, metavar="KEY=VALUE")
+@click.option("--tool", "-t", "tools", multiple=True, help="Tools for the 'assistant' example.")
+@click.option(
+    "--memory",
+    type=click.Choice(["full", "window"]),
+    default="full",
+    show_default=True,
+    help="What the agent remembers: everything, or the newest turns that fit.",
+)
+@click.option(
+    "--store",
+    "store_dir",
+    default=None,
+    help="Directory keeping conversations between runs (default: in memory only).",
+)
+@click.option("--set", "settings", multiple=True, metavar="SECTION.KEY=VALUE")
+@click.option(
+    "--message",
+    "messages",
+    multiple=True,
+    help="Send these messages instead of reading from the terminal (repeatable).",
+)
+def chat_command(
+    example: str,
+    session_id: str,
+    backend: str,
+    model: str | None,
+    backend_options: tuple[str, ...],
+    tools: tuple[str, ...],
+    memory: str,
+    store_dir: str | None,
+    settings: tuple[str, ...],
+    messages: tuple[str, ...],
+) -> None:
+    """Talk with an agent: type a message, read the reply; Ctrl-D or 'exit' ends."""
+    from agentcore.chat import ChatAgent
+    from agentcore.memory import JsonDirectoryStore, memory_from_name
+
+    parsed_settings = _parse_settings(settings)
+    cleanup = None
+    if example == "assistant":
+        agent = ChatAgent(
+            backend,
+            tools=list(tools),
+            model=model,
+            backend_options=_parse_options(backend_options, "--option"),
+            settings=parsed_settings,
+        )
+    else:
+        module = load_example(example)
+        if hasattr(module, "prepare"):
+            cleanup = module.prepare(parsed_settings)
+        agent = module.build_agent(backend=backend, model=model, settings=parsed_settings)
+    agent.memory = memory_from_name(memory)
+    if store_dir:
+        agent.store = JsonDirectoryStore(store_dir)
+    try:
+        _converse(agent, session_id, list(messages))
+    finally:
+        if callable(cleanup):
+            cleanup()
+
+
+def _user_messages(scripted: list[str]) -> Iterator[str]:
+    """The given messages, or what the user types until Ctrl-D / 'exit'."""
+    if scripted:
+        for message in scripted:
+            click.secho(f"you> {message}", bold=True)
+            yield message
+        return
+    click.secho("Type a message (Ctrl-D or 'exit' to end).", dim=True)
+    while True:
+        try:
+            message = click.prompt("you", prompt_suffix="> ")
+        except (EOFError, click.Abort):
+            click.echo()
+            return
+        if message.strip().lower() in ("exit", "quit"):
+            return
+        yield message
+
+
+def _converse(agent: Any, session_id: str, scripted: list[str]) -> None:
+    for message in _user_messages(scripted):
+        stream = agent.chat_stream(session_id, message)
+        for step in stream:
+            if step.action is not None and step.action.tool not in ("respond", "finish"):
+                click.secho(f"  · {step.action.raw}", dim=True)
+                click.secho(f"    → {(step.observation or '')[:200]}", dim=True)
+            elif step.parse_error:
+                click.secho(f"  · (malformed action: {step.parse_error[:120]})", dim=True)
+        result = stream.result
+        if result.error:
+            click.secho(f"Error: {result.error}", fg="red")
+        click.secho(f"agent> {result.answer or '(no reply)'}", fg="green")
