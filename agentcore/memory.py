@@ -191,4 +191,7 @@ class JsonDirectoryStore:
         tmp.replace(path)
 
     def sessions(self) -> list[str]:
-        return sorted(p.stem for p in self.directory.glob("*.json"))
+        ids = []
+        for path in self.directory.glob("*.json"):
+            ids.append(json.loads(path.read_text(encoding="utf-8"))["session_id"])
+        return sorted(ids)
