@@ -323,6 +323,30 @@ def run_pal(problem: str, executor: str, retries: int, timeout_s: float, **kwarg
     )
 
 
+@run_group.command("prompt")
+@click.argument("text")
+@_generation_options
+def run_prompt(text: str, **kwargs) -> None:
+    """Answer TEXT with one completion of a prompt (zero/one/few-shot, chain-of-thought).
+
+    The default prompt is cot/math; e.g. --prompt classify/sentiment --shots 1.
+    """
+    from agentcore.fewshot import PromptAgent
+
+    config = _generation_config(kwargs, PromptAgent.default_generation)
+    agent = PromptAgent(
+        kwargs.pop("backend"),
+        model=kwargs.pop("model"),
+        backend_options=_parse_options(kwargs.pop("backend_options"), "--option"),
+        generation=config,
+        prompt=kwargs.pop("prompt_name"),
+        shots=kwargs.pop("shots"),
+        settings=_parse_settings(kwargs.pop("settings")),
+    )
+    _run_agent(agent, text, agent_kind="prompt", max_steps=None,
+               as_json=kwargs.pop("as_json"), quiet=kwargs.pop("quiet"))
+
+
 # --- models and prompts -------------------------------------------------------------------
 
 
