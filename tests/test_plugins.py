@@ -91,12 +91,12 @@ def test_broken_plugin_is_reported_and_the_rest_load(plugin_site):
 def test_allow_and_deny_lists(plugin_site, monkeypatch):
     only = AgentcorePluginManager(allow=["good"])
     assert [i.name for i in only.plugins()] == ["good"]
-    assert only.failures == []
+    assert only.failures == []  # the broken ones were never imported
     monkeypatch.setenv("AGENTCORE_DISABLE_PLUGINS", "broken, typo ,scripted")
     denied = AgentcorePluginManager()
     names = {i.name for i in denied.plugins()}
     assert "good" in names and "scripted" not in names
-    assert denied.failures == []
+    assert not {"broken", "typo"} & {f.name for f in denied.failures}
     monkeypatch.setenv("AGENTCORE_PLUGINS", "scripted")
     assert [i.name for i in AgentcorePluginManager().plugins()] == []  # scripted also denied
 
