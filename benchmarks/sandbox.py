@@ -67,9 +67,7 @@ def main() -> None:
             ("sandbox, cold worker", measure(lambda: cold.run(PROGRAM).value, args.cold_runs, 1))
         )
     job = {"code": PROGRAM, "entrypoint": "solution"}
-    rows.append(
-        ("RestrictedPython in-process", measure(lambda: run_job(job)["value"], args.runs))
-    )
+    rows.append(("RestrictedPython in-process", measure(lambda: run_job(job)["value"], args.runs)))
 
     def plain() -> Any:
         namespace: dict[str, Any] = {}

@@ -1,0 +1,559 @@
+"""The attack suite: every way out we know of ends blocked, quickly, with the engine unharmed.
+
+Each case runs a real program through a real worker process and asserts the
+specific error kind and what the message names. After each case a normal
+program must still run on the same executor.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from agentcore_sandbox.executor import SandboxExecutor
+
+NOT_HUNG_S = 15.0
+
+
+def _case(id_: str, code: str, kind: str, *names: str, timeout_s: float = 1.0):
+    return pytest.param(code, kind, names, timeout_s, id=id_)
+
+
+DUNDER_WALKING = [
+    _case(
+        "subclasses-walk",
+        "def solution():\n    return ().__class__.__bases__[0].__subclasses__()",
+        "forbidden",
+        "attribute '__class__' is not allowed",
+    ),
+    _case(
+        "function-globals",
+        "def solution():\n    return solution.__globals__['__builtins__']",
+        "forbidden",
+        "'__globals__'",
+    ),
+    _case(
+        "function-code",
+        "def solution():\n    return (lambda: 0).__code__",
+        "forbidden",
+        "'__code__'",
+    ),
+    _case(
+        "builtins-name", "def solution():\n    return __builtins__", "forbidden", "'__builtins__'"
+    ),
+    _case(
+        "generator-frame",
+        "def solution():\n    g = (i for i in [1])\n    return g.gi_frame.f_back.f_globals",
+        "forbidden",
+        "'gi_frame'",
+    ),
+    _case(
+        "generator-frame-getattr",
+        "def solution():\n    g = (i for i in [1])\n    return getattr(g, 'gi_frame')",
+        "forbidden",
+        "attribute 'gi_frame' is not allowed",
+    ),
+    _case(
+        "generator-code-getattr",
+        "def solution():\n    g = (i for i in [1])\n    return getattr(g, 'gi_code')",
+        "forbidden",
+        "'gi_code'",
+    ),
+    _case(
+        "frame-back-getattr",
+        "def solution():\n    return getattr(solution, 'f_back', None)",
+        "forbidden",
+        "'f_back'",
+    ),
+    _case(
+        "coroutine-frame",
+        "async def f():\n    pass\ndef solution():\n    return f().cr_frame",
+        "forbidden",
+        "cr_frame",
+    ),
+    _case(
+        "traceback-attribute",
+        "def solution():\n    try:\n        1 / 0\n    except Exception as e:\n"
+        "        return e.__traceback__",
+        "forbidden",
+        "'__traceback__'",
+    ),
+    _case(
+        "traceback-getattr",
+        "def solution():\n    try:\n        1 / 0\n    except Exception as e:\n"
+        "        return getattr(e, '__traceback__').tb_frame",
+        "forbidden",
+        "tb_frame",
+    ),
+    _case(
+        "getattr-dunder",
+        "def solution():\n    return getattr(1, '__class__')",
+        "forbidden",
+        "'__class__'",
+    ),
+    _case(
+        "hasattr-dunder",
+        "def solution():\n    return hasattr(1, '__class__')",
+        "forbidden",
+        "'__class__'",
+    ),
+    _case("mro", "def solution():\n    return int.mro()", "forbidden", "'mro'"),
+    _case(
+        "type-of-class",
+        "def solution():\n    return type(int)('X', (), {})",
+        "forbidden",
+        "type() of a class",
+    ),
+    _case(
+        "type-three-args",
+        "def solution():\n    return type('X', (object,), {'y': 1})",
+        "forbidden",
+        "type() with 3 arguments",
+    ),
+    _case(
+        "dunder-in-class-body",
+        "class A:\n    def __getattribute__(self, name):\n        return 1\n"
+        "def solution():\n    return A()",
+        "forbidden",
+        "'__getattribute__'",
+    ),
+    _case(
+        "augmented-dunder",
+        "class A:\n    pass\ndef solution():\n    a = A()\n    a.__dict__ += 1",
+        "forbidden",
+        "'__dict__'",
+    ),
+]
+
+FORMAT_STRINGS = [
+    _case(
+        "str-format-attribute",
+        "def solution():\n    return '{0.__class__}'.format(1)",
+        "forbidden",
+        "attribute '__class__' is not allowed",
+    ),
+    _case(
+        "str-format-deep-walk",
+        "def solution():\n    return '{0.__class__.__base__.__subclasses__}'.format(1)",
+        "forbidden",
+        "'__class__'",
+    ),
+    _case(
+        "str-format-nested-spec",
+        "def solution():\n    return '{0:{1.__class__}}'.format(1, 2)",
+        "forbidden",
+        "'__class__'",
+    ),
+    _case(
+        "format-map-attribute",
+        "def solution():\n    return '{x.__class__}'.format_map({'x': 1})",
+        "forbidden",
+        "'__class__'",
+    ),
+    _case(
+        "str-format-frame-attribute",
+        "def solution():\n    g = (i for i in [1])\n    return '{0.gi_frame}'.format(g)",
+        "forbidden",
+        "'gi_frame'",
+    ),
+    _case(
+        "unbound-str-format",
+        "def solution():\n    return str.format('{0.__class__}', 1)",
+        "forbidden",
+        "str.format",
+    ),
+    _case(
+        "f-string-attribute",
+        "def solution():\n    return f'{(1).__class__}'",
+        "forbidden",
+        "'__class__'",
+    ),
+    _case(
+        "string-formatter",
+        "import string\ndef solution():\n    return string.Formatter().format('{0.__class__}', 1)",
+        "forbidden",
+        "string.Formatter is not allowed",
+    ),
+    _case(
+        "string-formatter-import",
+        "from string import Formatter\ndef solution():\n    return 1",
+        "forbidden",
+        "string.Formatter",
+    ),
+    _case(
+        "operator-attrgetter",
+        "import operator\ndef solution():\n    return operator.attrgetter('__class__')(1)",
+        "forbidden",
+        "operator.attrgetter",
+    ),
+    _case(
+        "operator-methodcaller",
+        "from operator import methodcaller\ndef solution():\n    return 1",
+        "forbidden",
+        "operator.methodcaller",
+    ),
+]
+
+ESCAPE_BUILTINS = [
+    _case("getattr-globals", "def solution():\n    return globals()", "forbidden", "'globals'"),
+    _case("locals", "def solution():\n    return locals()", "forbidden", "'locals'"),
+    _case("vars", "def solution():\n    return vars()", "forbidden", "'vars'"),
+    _case("dir", "def solution():\n    return dir()", "forbidden", "'dir'"),
+    _case(
+        "eval-call", "def solution():\n    return eval('1')", "forbidden", "eval() is not allowed"
+    ),
+    _case("exec-call", "def solution():\n    exec('x = 1')", "forbidden", "exec() is not allowed"),
+    _case(
+        "eval-alias",
+        "def solution():\n    e = eval\n    return e('1 + 1')",
+        "forbidden",
+        "builtin 'eval' is not allowed",
+    ),
+    _case(
+        "compile",
+        "def solution():\n    return compile('1', 'x', 'eval')",
+        "forbidden",
+        "builtin 'compile' is not allowed",
+    ),
+    _case(
+        "open-read-passwd",
+        "def solution():\n    return open('/etc/passwd').read()",
+        "forbidden",
+        "builtin 'open' is not allowed",
+    ),
+    _case(
+        "open-write-file",
+        "def solution():\n    open('out.txt', 'w').write('x')\n    return 1",
+        "forbidden",
+        "builtin 'open' is not allowed",
+    ),
+    _case(
+        "dunder-import", "def solution():\n    return __import__('os')", "forbidden", "'__import__'"
+    ),
+    _case("breakpoint", "def solution():\n    breakpoint()", "forbidden", "'breakpoint'"),
+    _case("input", "def solution():\n    return input()", "forbidden", "'input'"),
+    _case(
+        "caught-violation-still-counts",
+        "def solution():\n    try:\n        import os\n    except BaseException:\n        pass\n"
+        "    return 1",
+        "forbidden",
+        "import of 'os' is not allowed",
+    ),
+    _case(
+        "module-write",
+        "import math\ndef solution():\n    math.pi = 3\n    return math.pi",
+        "forbidden",
+        "changing a module",
+    ),
+    _case(
+        "function-attribute-write",
+        "def solution():\n    setattr(solution, 'x', 1)\n    return 1",
+        "forbidden",
+        "changing a function",
+    ),
+    _case(
+        "operator-setitem-on-module",
+        "import operator, math\ndef solution():\n    operator.setitem(math, 'pi', 3)",
+        "forbidden",
+        "changing a module",
+    ),
+    _case(
+        "decimal-shared-context",
+        "import decimal\ndef solution():\n    decimal.DefaultContext.prec = 2\n    return 1",
+        "forbidden",
+        "decimal.DefaultContext",
+    ),
+]
+
+IMPORTS = [
+    _case(
+        f"import-{name}",
+        f"import {name}\ndef solution():\n    return 1",
+        "forbidden",
+        f"import of '{name}'",
+    )
+    for name in (
+        "os",
+        "sys",
+        "subprocess",
+        "socket",
+        "ctypes",
+        "importlib",
+        "io",
+        "pathlib",
+        "shutil",
+        "multiprocessing",
+        "threading",
+        "signal",
+        "time",
+        "pickle",
+        "inspect",
+        "gc",
+        "resource",
+        "collections.abc",
+        "os.path",
+    )
+] + [
+    _case(
+        "import-builtins",
+        "import builtins\ndef solution():\n    builtins.len = None",
+        "forbidden",
+        "'builtins' is not allowed",
+    ),
+    _case(
+        "from-builtins-import",
+        "from builtins import open as o\ndef solution():\n    return o('/etc/passwd').read()",
+        "forbidden",
+        "import of 'builtins'",
+    ),
+    _case(
+        "from-private-module-import",
+        "from _strptime import time\ndef solution():\n    return time.time()",
+        "forbidden",
+        "import of '_strptime'",
+    ),
+    _case(
+        "from-os-import",
+        "from os import system\ndef solution():\n    return 1",
+        "forbidden",
+        "import of 'os'",
+    ),
+    _case(
+        "relative-import",
+        "from . import x\ndef solution():\n    return 1",
+        "forbidden",
+        "relative imports",
+    ),
+    _case(
+        "fork",
+        "import os\ndef solution():\n    return os.fork()",
+        "forbidden",
+        "import of 'os' is not allowed",
+    ),
+    _case(
+        "pty-spawn",
+        "import pty\ndef solution():\n    pty.spawn('/bin/sh')",
+        "forbidden",
+        "import of 'pty'",
+    ),
+    _case(
+        "env-secrets",
+        "import os\ndef solution():\n    return dict(os.environ)",
+        "forbidden",
+        "import of 'os'",
+    ),
+]
+
+RESOURCES = [
+    _case("huge-string", "def solution():\n    return len('a' * 10**10)", "memory"),
+    _case("huge-list", "def solution():\n    return len([0] * 10**9)", "memory"),
+    _case(
+        "huge-power", "def solution():\n    return 10**10**8", "memory", "integer power too large"
+    ),
+    _case(
+        "huge-power-2",
+        "def solution():\n    return 2**(2**40)",
+        "memory",
+        "integer power too large",
+    ),
+    _case("huge-pow-builtin", "def solution():\n    return pow(10, 10**9)", "memory", "too large"),
+    _case(
+        "huge-pow-augmented",
+        "def solution():\n    n = 7\n    n **= 10**12\n    return n",
+        "memory",
+        "too large",
+    ),
+    _case(
+        "huge-int-to-str",
+        "def solution():\n    return len(str(10**5000))",
+        "runtime_error",
+        "4300 digits",
+    ),
+    _case(
+        "deep-recursion",
+        "def f(n):\n    return f(n + 1)\ndef solution():\n    return f(0)",
+        "runtime_error",
+        "RecursionError",
+    ),
+    _case(
+        "infinite-loop", "def solution():\n    while True:\n        pass", "timeout", "time limit"
+    ),
+    _case(
+        "catastrophic-regex",
+        "import re\ndef solution():\n    return bool(re.match('(a+)+$', 'a' * 40 + 'b'))",
+        "timeout",
+        "time limit",
+    ),
+    _case(
+        "factorial-bomb",
+        "import math\ndef solution():\n    return math.factorial(10**8) % 7",
+        "timeout",
+    ),
+    _case(
+        "output-flood-loop",
+        "def solution():\n    while True:\n        print('x' * 100)",
+        "output_limit",
+        "printed more than",
+    ),
+    _case(
+        "output-flood-one-print",
+        "def solution():\n    print('y' * 10**7)",
+        "output_limit",
+        "printed more than",
+    ),
+    _case(
+        "output-flood-caught",
+        "def solution():\n    for i in range(10**5):\n        try:\n            print('z' * 100)\n"
+        "        except BaseException:\n            pass\n    return 1",
+        "output_limit",
+    ),
+    _case(
+        "huge-return-value",
+        "def solution():\n    return ['v' * 1000] * 5000",
+        "output_limit",
+        "return value",
+    ),
+    _case(
+        "system-exit",
+        "def solution():\n    raise SystemExit(3)",
+        "runtime_error",
+        "SystemExit",
+    ),
+    _case(
+        "keyboard-interrupt",
+        "def solution():\n    raise KeyboardInterrupt",
+        "runtime_error",
+        "KeyboardInterrupt",
+    ),
+    _case(
+        "nested-parentheses",
+        "x = " + "(" * 1000 + "1" + ")" * 1000 + "\ndef solution():\n    return x",
+        "compile_error",
+        "nested",
+    ),
+    _case(
+        "nested-unary",
+        "x = " + "-" * 100_000 + "1\ndef solution():\n    return x",
+        "compile_error",
+    ),
+]
+
+
+def _assert_blocked(
+    executor: SandboxExecutor, code: str, kind: str, names: tuple[str, ...], timeout_s: float
+) -> None:
+    result = executor.run(code, entrypoint="solution", timeout_s=timeout_s)
+    assert result.error is not None, f"not blocked: value={result.value!r}"
+    assert result.error.kind == kind, result.error
+    for name in names:
+        assert name in result.error.message, result.error.message
+    assert result.value is None
+    assert result.duration_s < NOT_HUNG_S
+    # The engine is unharmed: the same executor runs a normal program.
+    after = executor.run("def solution():\n    return 6 * 7")
+    assert after.ok and after.value == 42, after
+
+
+@pytest.mark.parametrize(("code", "kind", "names", "timeout_s"), DUNDER_WALKING)
+def test_dunder_walking_is_blocked(sandbox, code, kind, names, timeout_s):
+    _assert_blocked(sandbox, code, kind, names, timeout_s)
+
+
+@pytest.mark.parametrize(("code", "kind", "names", "timeout_s"), FORMAT_STRINGS)
+def test_format_string_attribute_access_is_blocked(sandbox, code, kind, names, timeout_s):
+    _assert_blocked(sandbox, code, kind, names, timeout_s)
+
+
+@pytest.mark.parametrize(("code", "kind", "names", "timeout_s"), ESCAPE_BUILTINS)
+def test_escape_builtins_are_blocked(sandbox, code, kind, names, timeout_s):
+    _assert_blocked(sandbox, code, kind, names, timeout_s)
+
+
+@pytest.mark.parametrize(("code", "kind", "names", "timeout_s"), IMPORTS)
+def test_imports_outside_the_allow_list_are_blocked(sandbox, code, kind, names, timeout_s):
+    _assert_blocked(sandbox, code, kind, names, timeout_s)
+
+
+@pytest.mark.parametrize(("code", "kind", "names", "timeout_s"), RESOURCES)
+def test_resource_exhaustion_is_stopped(sandbox, code, kind, names, timeout_s):
+    _assert_blocked(sandbox, code, kind, names, timeout_s)
+
+
+def test_output_flood_keeps_exactly_the_cap(sandbox):
+    result = sandbox.run("def solution():\n    while True:\n        print('x' * 100)")
+    assert result.error is not None and result.error.kind == "output_limit"
+    assert len(result.stdout) == 5_000
+    assert set(result.stdout) <= {"x", "\n"}
+
+
+def test_a_program_cannot_change_what_the_next_one_sees(sandbox):
+    """Builtins, module state and decimal precision do not leak between programs."""
+    first = sandbox.run(
+        "import decimal, random\n"
+        "sum = lambda xs: -1\n"
+        "len = None\n"
+        "def solution():\n"
+        "    decimal.getcontext().prec = 3\n"
+        "    random.seed(1)\n"
+        "    return str(decimal.Decimal(1) / decimal.Decimal(7))"
+    )
+    assert first.ok and first.value == "0.143"
+    second = sandbox.run(
+        "import decimal, math\n"
+        "def solution():\n"
+        "    return sum([1, 2]), len('abc'), str(decimal.Decimal(1) / decimal.Decimal(7)), math.pi"
+    )
+    assert second.ok, second.error
+    assert second.value[:2] == [3, 3]
+    assert len(second.value[2]) == 30  # "0." + 28 significant digits: a fresh context
+    assert second.value[3] == pytest.approx(3.141592653589793)
+
+
+def test_huge_program_is_refused_before_it_reaches_a_worker(sandbox):
+    result = sandbox.run("x = 1\n" * 100_000)
+    assert result.error is not None and result.error.kind == "compile_error"
+    assert "characters long" in result.error.message
+
+
+def test_secrets_in_the_engine_environment_do_not_reach_the_worker(monkeypatch, fresh_sandbox):
+    monkeypatch.setenv("AGENTCORE_TEST_SECRET", "hunter2-sk-live")
+    result = fresh_sandbox.run("def solution():\n    return 1")
+    assert result.ok
+    environ = Path(f"/proc/{fresh_sandbox.worker_pids()[0]}/environ")
+    if not environ.exists():
+        pytest.skip("needs /proc to read the worker's environment")
+    text = environ.read_bytes().decode()
+    assert "hunter2" not in text
+    names = sorted(item.split("=", 1)[0] for item in text.split("\0") if item)
+    assert names == ["LANG", "LC_ALL", "PATH"]
+
+
+def test_the_worker_runs_under_operating_system_limits(fresh_sandbox):
+    """Second line of defence, read from the kernel's view of the worker process."""
+    assert fresh_sandbox.run("def solution():\n    return 1").ok
+    pid = fresh_sandbox.worker_pids()[0]
+    proc = Path(f"/proc/{pid}")
+    if not proc.exists():
+        pytest.skip("needs /proc")
+    limits = {
+        line[:26].strip(): line[26:].split()[:2]
+        for line in (proc / "limits").read_text().splitlines()[1:]
+    }
+    assert limits["Max file size"] == ["0", "0"]
+    assert limits["Max address space"] == [str(512 * 1024 * 1024)] * 2
+    assert limits["Max open files"] == ["16", "16"]
+    assert limits["Max processes"] == ["0", "0"]
+    assert limits["Max core file size"] == ["0", "0"]
+    assert limits["Max cpu time"][0] != "unlimited"
+    cwd = os.readlink(proc / "cwd")
+    assert "agentcore-sandbox-" in cwd and cwd != os.getcwd()
+    assert os.listdir(cwd) == []
+    uid = next(
+        int(line.split()[1])
+        for line in (proc / "status").read_text().splitlines()
+        if line.startswith("Uid:")
+    )
+    if os.geteuid() == 0:
+        assert uid != 0, "a worker started by root must give up root"
+    assert len(os.listdir(proc / "fd")) <= 6
