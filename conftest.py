@@ -17,6 +17,8 @@ def _fresh_plugin_manager(monkeypatch):
 
     monkeypatch.delenv("AGENTCORE_PLUGINS", raising=False)
     monkeypatch.delenv("AGENTCORE_DISABLE_PLUGINS", raising=False)
+    # Runs made by tests never land in the user's run store; store tests point it elsewhere.
+    monkeypatch.setenv("AGENTCORE_STORE", "off")
     reset_plugin_manager()
     yield
     reset_plugin_manager()
