@@ -84,6 +84,13 @@ class ChatAgent(ReActAgent):
         stream._steps = steps()
         return stream
 
+    def grammar(self) -> str | None:
+        if not (self.constrain and self.backend.supports_grammar):
+            return None
+        from agentcore.grammar import react_step_grammar
+
+        return react_step_grammar(list(self.specs.values()), numbered=False)
+
     def history(self, session_id: str) -> Conversation | None:
         return self.store.load(session_id)
 

@@ -22,7 +22,8 @@ from agentcore.models import ToolSpec
 
 _BASE_RULES = r"""
 ws ::= [ ]?
-text ::= [^\]\n] [^\]\n]*
+text ::= ( [^\[\]\n] | "[" inner "]" )+
+inner ::= ( [^\[\]\n] | "[" inner "]" )*
 jstring ::= "\"" ( [^"\\\n] | "\\" ["\\/bfnrt] )* "\""
 jnumber ::= "-"? [0-9]+ ("." [0-9]+)?
 jinteger ::= "-"? [0-9]+
@@ -34,8 +35,14 @@ jobject-any ::= "{" ws ( jstring ws ":" ws jvalue ( ws "," ws jstring ws ":" ws 
 """
 
 
-def react_step_grammar(tools: Sequence[ToolSpec], *, max_thought_chars: int = 400) -> str:
-    """A grammar for: `` thought\\nAction N: call`` with ``call`` one of ``tools`` or finish."""
+def react_step_grammar(
+    tools: Sequence[ToolSpec], *, numbered: bool = True, max_thought_chars: int = 400
+) -> str:
+    """A grammar for `` thought\\nAction N: call``, ``call`` being one of ``tools`` or finish.
+
+    ``numbered=False`` gives the chat format's ``Action: call``. Free-text arguments may
+    contain balanced brackets (``python[print(x[0])]``) but no newline.
+    """
     rules: list[str] = []
     calls: list[str] = []
     for spec in tools:
@@ -47,8 +54,9 @@ def react_step_grammar(tools: Sequence[ToolSpec], *, max_thought_chars: int = 40
         calls.append(rule)
     calls.append("finish-call")
     rules.append('finish-call ::= "finish[" text "]"')
+    label = '"Action " [0-9]+ ": "' if numbered else '"Action: "'
     head = [
-        'root ::= thought "\\n" "Action " [0-9]+ ": " call "\\n"?',
+        'root ::= thought "\\n" ' + label + ' call "\\n"?',
         f"thought ::= [^\\n]{{1,{max_thought_chars}}}",
         "call ::= " + " | ".join(calls),
     ]

@@ -19,20 +19,32 @@ from agentcore.prompts import load_prompt
 
 QUESTION = "Which magazine was started first, Arthur's Magazine or First for Women?"
 SCRIPT = [
-    (" I need the start dates of both magazines.\nAction 1: search[Arthur's Magazine]",
-     "Arthur's Magazine (1844–1846) was an American literary periodical published in "
-     "Philadelphia in the 19th century."),
-    (" Arthur's Magazine started in 1844. Now First for Women.\nAction 2: search[First for Women]",
-     "First for Women is a woman's magazine published by Bauer Media Group in the USA. "
-     "The magazine was started in 1989."),
-    (" I should check the publisher of Arthur's Magazine.\nAction 3: lookup[published]",
-     "(Result 1 / 1) It was published in Philadelphia in the 19th century."),
-    (" Let me confirm when First for Women was started.\nAction 4: lookup[started]",
-     "(Result 1 / 1) The magazine was started in 1989."),
-    (" I will check who edited Arthur's Magazine.\nAction 5: lookup[edited]",
-     "(Result 1 / 1) Edited by T.S. Arthur, it featured work by Edgar A. Poe."),
-    (" 1844 is before 1989.\nAction 6: search[Bauer Media Group]",
-     "Bauer Media Group is a German media company based in Hamburg."),
+    (
+        " I need the start dates of both magazines.\nAction 1: search[Arthur's Magazine]",
+        "Arthur's Magazine (1844–1846) was an American literary periodical published in "
+        "Philadelphia in the 19th century.",
+    ),
+    (
+        " Arthur's Magazine started in 1844. Now First for Women.\nAction 2: search[First for Women]",
+        "First for Women is a woman's magazine published by Bauer Media Group in the USA. "
+        "The magazine was started in 1989.",
+    ),
+    (
+        " I should check the publisher of Arthur's Magazine.\nAction 3: lookup[published]",
+        "(Result 1 / 1) It was published in Philadelphia in the 19th century.",
+    ),
+    (
+        " Let me confirm when First for Women was started.\nAction 4: lookup[started]",
+        "(Result 1 / 1) The magazine was started in 1989.",
+    ),
+    (
+        " I will check who edited Arthur's Magazine.\nAction 5: lookup[edited]",
+        "(Result 1 / 1) Edited by T.S. Arthur, it featured work by Edgar A. Poe.",
+    ),
+    (
+        " 1844 is before 1989.\nAction 6: search[Bauer Media Group]",
+        "Bauer Media Group is a German media company based in Hamburg.",
+    ),
 ]
 
 
@@ -55,8 +67,8 @@ def episode(backend, reuse: bool, tools: str) -> dict[str, float]:
         totals["evaluated"] += completion.usage.prompt_tokens_evaluated
         totals["new"] += completion.usage.prompt_tokens - previous_tokens
         previous_tokens = completion.usage.prompt_tokens
-        transcript = prompt + step_text + template.extra(
-            "observation", step=index, observation=observation
+        transcript = (
+            prompt + step_text + template.extra("observation", step=index, observation=observation)
         )
     return totals
 
@@ -71,17 +83,28 @@ def main() -> None:
     )
     tools = "- search[entity]: Search Wikipedia.\n- lookup[keyword]: Find the keyword in the page."
     episode(backend, True, tools)  # warm-up (page cache, threads)
-    rows = [("with reuse", episode(backend, True, tools)), ("no reuse", episode(backend, False, tools))]
-    print(f"model {args.model}, 6-step ReAct episode, scripted observations, greedy, 48 new tok/step")
-    print(f"{'variant':<12} {'prompt tok':>10} {'new tok':>8} {'evaluated':>10} {'prompt s':>9} "
-          f"{'wall s':>7}")
+    rows = [
+        ("with reuse", episode(backend, True, tools)),
+        ("no reuse", episode(backend, False, tools)),
+    ]
+    print(
+        f"model {args.model}, 6-step ReAct episode, scripted observations, greedy, 48 new tok/step"
+    )
+    print(
+        f"{'variant':<12} {'prompt tok':>10} {'new tok':>8} {'evaluated':>10} {'prompt s':>9} "
+        f"{'wall s':>7}"
+    )
     for name, t in rows:
-        print(f"{name:<12} {t['prompt']:>10} {t['new']:>8} {t['evaluated']:>10} "
-              f"{t['prompt_s']:>9.2f} {t['seconds']:>7.2f}")
+        print(
+            f"{name:<12} {t['prompt']:>10} {t['new']:>8} {t['evaluated']:>10} "
+            f"{t['prompt_s']:>9.2f} {t['seconds']:>7.2f}"
+        )
     with_reuse, without = rows[0][1], rows[1][1]
-    print(f"evaluated tokens ratio (no reuse / reuse): {without['evaluated'] / with_reuse['evaluated']:.1f}x; "
-          f"prompt time ratio: {without['prompt_s'] / max(with_reuse['prompt_s'], 1e-9):.1f}x; "
-          f"wall ratio: {without['seconds'] / with_reuse['seconds']:.2f}x")
+    print(
+        f"evaluated tokens ratio (no reuse / reuse): {without['evaluated'] / with_reuse['evaluated']:.1f}x; "
+        f"prompt time ratio: {without['prompt_s'] / max(with_reuse['prompt_s'], 1e-9):.1f}x; "
+        f"wall ratio: {without['seconds'] / with_reuse['seconds']:.2f}x"
+    )
 
 
 if __name__ == "__main__":

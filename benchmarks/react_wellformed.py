@@ -70,13 +70,19 @@ def main() -> None:
         label = "grammar (GBNF)" if constrain else "tolerant parser only"
         print(f"{label}:", file=sys.stderr)
         rows.append((label, evaluate(agent, questions)))
-    print(f"model {args.model}, first {len(questions)} HotpotQA questions, offline corpus, greedy, "
-          f"max_steps {args.max_steps}")
-    print(f"{'variant':<22} {'steps':>6} {'well-formed %':>13} {'finished':>9} {'EM %':>6} "
-          f"{'time s':>8}")
+    print(
+        f"model {args.model}, first {len(questions)} HotpotQA questions, offline corpus, greedy, "
+        f"max_steps {args.max_steps}"
+    )
+    print(
+        f"{'variant':<22} {'steps':>6} {'well-formed %':>13} {'finished':>9} {'EM %':>6} "
+        f"{'time s':>8}"
+    )
     for label, r in rows:
-        print(f"{label:<22} {r['steps']:>6} {r['wellformed']:>13.1f} {r['finished']:>9} "
-              f"{r['em']:>6.1f} {r['seconds']:>8.0f}")
+        print(
+            f"{label:<22} {r['steps']:>6} {r['wellformed']:>13.1f} {r['finished']:>9} "
+            f"{r['em']:>6.1f} {r['seconds']:>8.0f}"
+        )
 
 
 if __name__ == "__main__":

@@ -48,13 +48,21 @@ def test_reply_waits_for_the_user_and_tools_are_remembered(scripted, pm):
     # with the full buffer each prompt of a session extends the previous one
     assert backend.prompts[2].startswith(backend.prompts[1])
     sessions = agent.history("s1")
-    assert [e.kind for e in sessions.entries] == ["user", "step", "user", "step", "step", "user",
-                                                  "step"]
+    assert [e.kind for e in sessions.entries] == [
+        "user",
+        "step",
+        "user",
+        "step",
+        "step",
+        "user",
+        "step",
+    ]
 
 
 def test_sessions_are_separate(scripted, pm):
     backend = scripted(
-        " a\nAction: respond[Hello Ann]", " b\nAction: respond[Hello Bob]",
+        " a\nAction: respond[Hello Ann]",
+        " b\nAction: respond[Hello Bob]",
     )
     agent = ChatAgent(backend, plugin_manager=pm)
     agent.chat("ann", "I am Ann")
@@ -80,8 +88,11 @@ def make_conversation(turns: int) -> Conversation:
     for i in range(turns):
         conversation.add_user(f"message number {i} " + "padding " * 10)
         conversation.entries.append(
-            Entry(kind="step", text=f" look {i}\nAction: order_status[A-{i}]",
-                  observation="result " + "data " * 30)
+            Entry(
+                kind="step",
+                text=f" look {i}\nAction: order_status[A-{i}]",
+                observation="result " + "data " * 30,
+            )
         )
     conversation.add_user("the latest question")
     return conversation
@@ -126,8 +137,7 @@ def test_token_window_shortens_old_tool_results_before_dropping():
 
 def test_json_store_survives_a_new_agent(tmp_path, scripted, pm):
     store = JsonDirectoryStore(tmp_path / "sessions")
-    first = ChatAgent(scripted(" a\nAction: respond[Noted: blue.]"), plugin_manager=pm,
-                      store=store)
+    first = ChatAgent(scripted(" a\nAction: respond[Noted: blue.]"), plugin_manager=pm, store=store)
     first.chat("s/1", "My favourite colour is blue")
     backend = scripted(" b\nAction: respond[You said blue.]")
     again = ChatAgent(backend, plugin_manager=pm, store=JsonDirectoryStore(tmp_path / "sessions"))

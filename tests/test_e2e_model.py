@@ -39,8 +39,11 @@ def fast_backend():
 def test_react_answers_the_seed_question_offline(fast_backend):
     agent = ReActAgent(fast_backend, tools=["search", "lookup"], max_steps=6)
     result = agent.run(SEED_QUESTION)
-    searched = [s.action.arguments.get("entity", "") for s in result.steps
-                if s.action is not None and s.action.tool == "search"]
+    searched = [
+        s.action.arguments.get("entity", "")
+        for s in result.steps
+        if s.action is not None and s.action.tool == "search"
+    ]
     assert any("Arthur" in entity or "First for Women" in entity for entity in searched)
     assert result.status in (RunStatus.FINISHED, RunStatus.MAX_STEPS)
     assert "arthur" in (result.answer or "").lower()
@@ -68,7 +71,10 @@ def test_cli_pal_on_the_default_model_prints_json():
     """The README's PAL example on the default (1.5B) model, through the real CLI."""
     out = subprocess.run(
         [sys.executable, "-m", "agentcore.cli", "run", "pal", BAKERY, "--json"],
-        capture_output=True, text=True, env={**os.environ}, timeout=600,
+        capture_output=True,
+        text=True,
+        env={**os.environ},
+        timeout=600,
     )
     assert out.returncode == 0, out.stderr[-2000:]
     result = json.loads(out.stdout)

@@ -17,8 +17,18 @@ TEMPLATE = Path(__file__).resolve().parents[1] / "examples" / "plugin_template"
 def installed_template(tmp_path_factory):
     target = tmp_path_factory.mktemp("site")
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
-         "--target", str(target), str(TEMPLATE)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            str(TEMPLATE),
+        ],
         check=True,
     )
     return target
@@ -26,8 +36,9 @@ def installed_template(tmp_path_factory):
 
 def run(target, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(target)}
-    return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env,
-                          check=True)
+    return subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, env=env, check=True
+    )
 
 
 def test_cli_lists_the_installed_plugin_and_its_tool(installed_template):

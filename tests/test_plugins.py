@@ -161,7 +161,10 @@ def test_cli_lists_plugins_and_failures(plugin_site):
     assert "FAILED broken [broken_plugin]: ModuleNotFoundError" in out.stderr
     tools = subprocess.run(
         [sys.executable, "-m", "agentcore.cli", "tools"],
-        capture_output=True, text=True, env=env, check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
     )
     assert "shout[text]  (plugin good)" in tools.stdout
     assert "Shout the text." in tools.stdout

@@ -35,12 +35,26 @@ def test_shots_select_the_first_k_exemplars(shots):
 def test_fit_drops_exemplars_and_says_so():
     template = load_prompt("react/wikipedia")
     values = {"tools": "- search[entity]: Search.", "max_steps": 5}
-    full = fit_prompt(template, "q?", shots=None, count_tokens=words, context_window=10_000,
-                      reserve_tokens=100, **values)
+    full = fit_prompt(
+        template,
+        "q?",
+        shots=None,
+        count_tokens=words,
+        context_window=10_000,
+        reserve_tokens=100,
+        **values,
+    )
     assert full.shots_used == 3 and full.note is None
     window = full.prompt_tokens + 100 - 60  # too small for all three exemplars
-    fitted = fit_prompt(template, "q?", shots=3, count_tokens=words, context_window=window,
-                        reserve_tokens=100, **values)
+    fitted = fit_prompt(
+        template,
+        "q?",
+        shots=3,
+        count_tokens=words,
+        context_window=window,
+        reserve_tokens=100,
+        **values,
+    )
     assert fitted.shots_used < 3
     assert fitted.prompt_tokens + 100 <= window
     assert f"dropped {3 - fitted.shots_used} of 3 exemplars" in fitted.note
@@ -49,18 +63,28 @@ def test_fit_drops_exemplars_and_says_so():
 def test_fit_fails_clearly_when_even_zero_shot_overflows():
     template = load_prompt("react/wikipedia")
     with pytest.raises(PromptTooLongError, match="context window is 50"):
-        fit_prompt(template, "q", shots=None, count_tokens=words, context_window=50,
-                   reserve_tokens=10, tools="-", max_steps=3)
+        fit_prompt(
+            template,
+            "q",
+            shots=None,
+            count_tokens=words,
+            context_window=50,
+            reserve_tokens=10,
+            tools="-",
+            max_steps=3,
+        )
 
 
 def test_bad_shots_values():
     template = load_prompt("pal/math")
     with pytest.raises(ConfigError, match="only 3 exemplars"):
-        fit_prompt(template, "q", shots=9, count_tokens=words, context_window=9999,
-                   reserve_tokens=0)
+        fit_prompt(
+            template, "q", shots=9, count_tokens=words, context_window=9999, reserve_tokens=0
+        )
     with pytest.raises(ConfigError, match="shots must be 0 or more"):
-        fit_prompt(template, "q", shots=-1, count_tokens=words, context_window=9999,
-                   reserve_tokens=0)
+        fit_prompt(
+            template, "q", shots=-1, count_tokens=words, context_window=9999, reserve_tokens=0
+        )
 
 
 def test_user_directory_overrides_and_errors(tmp_path, monkeypatch):
@@ -69,7 +93,9 @@ def test_user_directory_overrides_and_errors(tmp_path, monkeypatch):
         'instructions = "Mine."\nquestion = "Q: $question\\n"\n[extras]\nprogram_prefix = "x"\n'
     )
     (tmp_path / "pal" / "broken.toml").write_text("instructions = [unclosed")
-    (tmp_path / "pal" / "needs.toml").write_text('instructions = "$nothing"\nquestion = "$question"')
+    (tmp_path / "pal" / "needs.toml").write_text(
+        'instructions = "$nothing"\nquestion = "$question"'
+    )
     monkeypatch.setenv("AGENTCORE_PROMPTS", str(tmp_path))
     assert load_prompt("pal/math").instructions == "Mine."
     with pytest.raises(ConfigError, match="not valid TOML"):
@@ -82,8 +108,18 @@ def test_user_directory_overrides_and_errors(tmp_path, monkeypatch):
 
 def test_prompts_ship_inside_the_wheel(tmp_path, repo_root):
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(tmp_path), str(repo_root)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(repo_root),
+        ],
         check=True,
     )
     wheel = next(tmp_path.glob("agentcore-*.whl"))
@@ -92,10 +128,13 @@ def test_prompts_ship_inside_the_wheel(tmp_path, repo_root):
     assert "agentcore/_prompts/pal/math.toml" in names
     target = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(target)
-    code = (
-        "import agentcore.prompts as p; t = p.load_prompt('react/wikipedia'); "
-        "print(t.source)"
+    code = "import agentcore.prompts as p; t = p.load_prompt('react/wikipedia'); print(t.source)"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(target)},
+        check=True,
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         cwd=tmp_path, env={"PYTHONPATH": str(target)}, check=True)
     assert out.stdout.strip().startswith(str(target / "agentcore" / "_prompts"))

@@ -343,8 +343,14 @@ def run_prompt(text: str, **kwargs) -> None:
         shots=kwargs.pop("shots"),
         settings=_parse_settings(kwargs.pop("settings")),
     )
-    _run_agent(agent, text, agent_kind="prompt", max_steps=None,
-               as_json=kwargs.pop("as_json"), quiet=kwargs.pop("quiet"))
+    _run_agent(
+        agent,
+        text,
+        agent_kind="prompt",
+        max_steps=None,
+        as_json=kwargs.pop("as_json"),
+        quiet=kwargs.pop("quiet"),
+    )
 
 
 # --- models and prompts -------------------------------------------------------------------

@@ -104,6 +104,11 @@ class LlamaCppBackend(LLMBackend):
             )
         with self._lock:
             self._switch_session(session)
+            if config.seed is not None and not config.is_greedy:
+                # Logits of a reused prefix differ in the last bits from a fresh evaluation
+                # (different batch splits); a flat sampling distribution turns that into a
+                # different token. A seeded sample is promised to repeat, so it starts fresh.
+                self._llm.reset()
             reused = _common_prefix(self._llm.input_ids[: self._llm.n_tokens].tolist(), tokens)
             # llama.cpp re-evaluates the last prompt token when the whole prompt matches.
             evaluated = max(1, len(tokens) - reused)

@@ -1,0 +1,89 @@
+"""``agentcore run rag "QUESTION" --index DB``: retrieve, augment, answer with citations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from agentcore.cli.commands import (
+    _generation_config,
+    _generation_options,
+    _parse_options,
+    _parse_settings,
+    _run_agent,
+    run_group,
+)
+
+
+@run_group.command("rag")
+@click.argument("question")
+@click.option(
+    "--index",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Index file built by `agentcore index PATH --into FILE`.",
+)
+@click.option(
+    "--retriever",
+    "-r",
+    default="hybrid",
+    show_default=True,
+    help="hybrid, bm25 or dense (or any registered retriever, e.g. sql/csv with -R options).",
+)
+@click.option(
+    "-k",
+    "k",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="Passages to retrieve.",
+)
+@click.option(
+    "--retriever-option",
+    "-R",
+    "retriever_options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Retriever option, e.g. -R path=rows.csv for the csv retriever (repeatable).",
+)
+@_generation_options
+def run_rag(
+    question: str,
+    index: Path | None,
+    retriever: str,
+    k: int,
+    retriever_options: tuple[str, ...],
+    **kwargs,
+) -> None:
+    """Answer QUESTION from retrieved passages, citing them as [1], [2] (RAG)."""
+    from agentcore.rag import RAGAgent
+
+    config = _generation_config(kwargs, RAGAgent.default_generation)
+    options = _parse_options(retriever_options, "--retriever-option")
+    if index is None and "index" not in options and retriever in ("hybrid", "bm25", "dense"):
+        raise click.UsageError(
+            f"the {retriever} retriever needs --index FILE "
+            "(build one with `agentcore index PATH --into FILE`)"
+        )
+    agent = RAGAgent(
+        kwargs.pop("backend"),
+        retriever=retriever,
+        index=index,
+        retriever_options=options,
+        k=k,
+        model=kwargs.pop("model"),
+        backend_options=_parse_options(kwargs.pop("backend_options"), "--option"),
+        generation=config,
+        prompt=kwargs.pop("prompt_name"),
+        shots=kwargs.pop("shots"),
+        settings=_parse_settings(kwargs.pop("settings")),
+    )
+    _run_agent(
+        agent,
+        question,
+        agent_kind="rag",
+        max_steps=None,
+        as_json=kwargs.pop("as_json"),
+        quiet=kwargs.pop("quiet"),
+    )
