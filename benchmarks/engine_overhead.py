@@ -44,7 +44,9 @@ def scripted_run(steps: int, tool_name: str) -> float:
     backend = ScriptedBackend(completions, context_window=1_000_000)
     pm = AgentcorePluginManager(allow=set())
     tools = [noop if tool_name == "noop" else noop_limited]
-    agent = ReActAgent(backend, tools=tools, max_steps=steps, plugin_manager=pm, prompt="react/tools")
+    agent = ReActAgent(
+        backend, tools=tools, max_steps=steps, plugin_manager=pm, prompt="react/tools"
+    )
     started = time.perf_counter()
     result = agent.run("What is the value?")
     elapsed = time.perf_counter() - started
@@ -71,17 +73,21 @@ def main() -> None:
     for name, label in (("noop", "no time limit"), ("noop_limited", "30 s time limit (thread)")):
         per_step = [scripted_run(args.steps, name) for _ in range(args.runs)]
         rows.append(
-            (f"ReAct step, scripted backend, no-op tool, {label}",
-             f"{statistics.median(per_step) * 1e3:.3f} ms")
+            (
+                f"ReAct step, scripted backend, no-op tool, {label}",
+                f"{statistics.median(per_step) * 1e3:.3f} ms",
+            )
         )
     python = sys.executable
-    rows.append(("python -c pass (interpreter floor)", f"{startup([python, '-c', 'pass'], 10) * 1e3:.0f} ms"))
+    floor = startup([python, "-c", "pass"], 10)
+    rows.append(("python -c pass (interpreter floor)", f"{floor * 1e3:.0f} ms"))
+    core = startup([python, "-c", "import agentcore"], 10)
+    rows.append(("python -c 'import agentcore'", f"{core * 1e3:.0f} ms"))
     rows.append(
-        ("python -c 'import agentcore'", f"{startup([python, '-c', 'import agentcore'], 10) * 1e3:.0f} ms")
-    )
-    rows.append(
-        ("agentcore --help (all plugins loaded)",
-         f"{startup([python, '-m', 'agentcore.cli', '--help'], 10) * 1e3:.0f} ms")
+        (
+            "agentcore --help (all plugins loaded)",
+            f"{startup([python, '-m', 'agentcore.cli', '--help'], 10) * 1e3:.0f} ms",
+        )
     )
     try:
         import smolagents  # noqa: F401

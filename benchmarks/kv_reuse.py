@@ -25,7 +25,8 @@ SCRIPT = [
         "Philadelphia in the 19th century.",
     ),
     (
-        " Arthur's Magazine started in 1844. Now First for Women.\nAction 2: search[First for Women]",
+        " Arthur's Magazine started in 1844. Now First for Women.\n"
+        "Action 2: search[First for Women]",
         "First for Women is a woman's magazine published by Bauer Media Group in the USA. "
         "The magazine was started in 1989.",
     ),
@@ -100,8 +101,9 @@ def main() -> None:
             f"{t['prompt_s']:>9.2f} {t['seconds']:>7.2f}"
         )
     with_reuse, without = rows[0][1], rows[1][1]
+    ratio = without["evaluated"] / with_reuse["evaluated"]
     print(
-        f"evaluated tokens ratio (no reuse / reuse): {without['evaluated'] / with_reuse['evaluated']:.1f}x; "
+        f"evaluated tokens ratio (no reuse / reuse): {ratio:.1f}x; "
         f"prompt time ratio: {without['prompt_s'] / max(with_reuse['prompt_s'], 1e-9):.1f}x; "
         f"wall ratio: {without['seconds'] / with_reuse['seconds']:.2f}x"
     )

@@ -1,4 +1,4 @@
-"""Make the template importable when its tests run from agentcore's repository without installing it."""
+"""Make the template importable when its tests run from agentcore's repo, uninstalled."""
 
 import sys
 from pathlib import Path

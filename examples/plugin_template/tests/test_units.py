@@ -1,7 +1,6 @@
 """Tests a plugin author would write: the tool's behaviour, and an agent using it."""
 
 import pytest
-
 from agentcore_units.conversions import convert_units
 
 
