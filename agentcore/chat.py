@@ -25,7 +25,7 @@ from agentcore.memory import (
     Memory,
 )
 from agentcore.models import Action, RunResult, RunStatus, Step, StepKind
-from agentcore.parsing import FINISH, parse_react_step
+from agentcore.parsing import FINISH
 from agentcore.react import ReActAgent
 from agentcore.tools import Tool, ToolContext, tool
 
@@ -44,6 +44,7 @@ class ChatAgent(ReActAgent):
 
     kind = "chat"
     default_prompt = "chat/assistant"
+    numbered_steps = False
 
     def __init__(
         self,
@@ -84,13 +85,6 @@ class ChatAgent(ReActAgent):
         stream._steps = steps()
         return stream
 
-    def grammar(self) -> str | None:
-        if not (self.constrain and self.backend.supports_grammar):
-            return None
-        from agentcore.grammar import react_step_grammar
-
-        return react_step_grammar(list(self.specs.values()), numbered=False)
-
     def history(self, session_id: str) -> Conversation | None:
         return self.store.load(session_id)
 
@@ -123,7 +117,6 @@ class ChatAgent(ReActAgent):
         )
         state = self._tool_state.setdefault(conversation.session_id, {})
         context = ToolContext(run_id=run.run_id, settings=self.settings, state=state)
-        specs = self.specs
         seen: dict[str, tuple[int, str]] = {}
         grammar = self.grammar()
         for index in range(1, self.max_steps + 1):
@@ -133,11 +126,7 @@ class ChatAgent(ReActAgent):
             if note and note not in run.notes:
                 run.notes.append(note)
             prompt = head + history + self.template.extra("step_prefix")
-            completion = self._generate(run, index, prompt, config, grammar=grammar)
-            parsed = parse_react_step(completion.text, specs)
-            step = self._new_step(
-                index, prompt, completion, thought=parsed.thought, action=parsed.action
-            )
+            step, parsed = self._complete_step(run, index, prompt, config, grammar)
             entry = Entry(kind="step", text=parsed.consumed, thought=parsed.thought)
             action = parsed.action
             if action is not None and action.tool in (RESPOND, FINISH):

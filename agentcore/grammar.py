@@ -36,7 +36,7 @@ jobject-any ::= "{" ws ( jstring ws ":" ws jvalue ( ws "," ws jstring ws ":" ws 
 
 
 def react_step_grammar(
-    tools: Sequence[ToolSpec], *, numbered: bool = True, max_thought_chars: int = 400
+    tools: Sequence[ToolSpec], *, numbered: bool = True, max_thought_chars: int = 200
 ) -> str:
     """A grammar for `` thought\\nAction N: call``, ``call`` being one of ``tools`` or finish.
 

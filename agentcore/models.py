@@ -215,6 +215,9 @@ class Step(Record):
     action: Action | None = None
     observation: str | None = None
     parse_error: str | None = None
+    repaired_from: str | None = Field(
+        None, description="A malformed completion that was regenerated under the action grammar."
+    )
     tool_result: ToolResult | None = None
     usage: Usage = Field(default_factory=Usage)
     llm_s: float = 0.0

@@ -31,7 +31,7 @@ from agentcore.models import (
     ToolResult,
     ToolSpec,
 )
-from agentcore.parsing import FINISH, parse_react_step
+from agentcore.parsing import FINISH, ParsedStep, parse_react_step
 from agentcore.prompts import fit_prompt
 from agentcore.tools import Tool, ToolContext
 
@@ -45,8 +45,13 @@ class ReActAgent(Agent):
     ``tools`` are names of registered tools or :class:`~agentcore.tools.Tool`
     objects. ``max_steps`` bounds the actions; ``observation_chars`` caps each
     observation (small models copy long observations into their thoughts and
-    run out of tokens). ``constrain`` asks a backend that supports grammars to
-    allow only well-formed actions for these tools.
+    run out of tokens).
+
+    ``constrain`` controls grammar-constrained actions on backends that support
+    grammars: ``True`` constrains every step, ``False`` never, and ``None``
+    (the default) only repairs: a step whose output has no valid action is
+    generated again under the grammar. Grammar sampling costs time per token,
+    so it is spent only where it pays.
     """
 
     kind = "react"
@@ -59,9 +64,9 @@ class ReActAgent(Agent):
         tools: Sequence[str | Tool] = DEFAULT_TOOLS,
         *,
         max_steps: int = 7,
-        observation_chars: int = 400,
+        observation_chars: int = 300,
         step_reserve_tokens: int = 160,
-        constrain: bool = False,
+        constrain: bool | None = None,
         **options: Any,
     ) -> None:
         if max_steps < 1:
@@ -73,6 +78,7 @@ class ReActAgent(Agent):
             if tool_obj.name.lower() == FINISH:
                 raise ConfigError("'finish' is reserved for the final answer; rename the tool")
             self.tools[tool_obj.name] = tool_obj
+        self.specs: dict[str, ToolSpec] = {name: t.spec for name, t in self.tools.items()}
         self.max_steps = max_steps
         self.observation_chars = observation_chars
         self.step_reserve_tokens = step_reserve_tokens
@@ -81,21 +87,56 @@ class ReActAgent(Agent):
     def tool_names(self) -> list[str]:
         return list(self.tools)
 
-    @property
-    def specs(self) -> dict[str, ToolSpec]:
-        return {name: t.spec for name, t in self.tools.items()}
-
     def describe_tools(self) -> str:
         """The tool list the instructions show the model."""
         return "\n".join(f"- {spec.usage()}: {spec.description}" for spec in self.specs.values())
 
     def grammar(self) -> str | None:
         """A GBNF grammar allowing only well-formed actions, if the backend can use one."""
-        if not (self.constrain and self.backend.supports_grammar):
+        if self.constrain is False or not self.backend.supports_grammar:
             return None
         from agentcore.grammar import react_step_grammar
 
-        return react_step_grammar(list(self.specs.values()))
+        return react_step_grammar(list(self.specs.values()), numbered=self.numbered_steps)
+
+    numbered_steps = True
+
+    def _complete_step(
+        self,
+        run: RunResult,
+        index: int,
+        prompt: str,
+        config: GenerationConfig,
+        grammar: str | None,
+    ) -> tuple[Step, ParsedStep]:
+        """Generate and parse one step; repair a malformed one under the grammar."""
+        always = grammar if self.constrain else None
+        completion = self._generate(run, index, prompt, config, grammar=always)
+        parsed = parse_react_step(completion.text, self.specs)
+        repaired_from = None
+        if parsed.action is None and grammar is not None and always is None:
+            first = completion
+            completion = self._generate(run, index, prompt, config, grammar=grammar)
+            repaired = parse_react_step(completion.text, self.specs)
+            if repaired.action is not None:
+                parsed, repaired_from = repaired, first.text
+            completion = completion.model_copy(
+                update={
+                    "usage": first.usage + completion.usage,
+                    "timings": completion.timings.model_copy(
+                        update={"total_s": first.timings.total_s + completion.timings.total_s}
+                    ),
+                }
+            )
+        step = self._new_step(
+            index,
+            prompt,
+            completion,
+            thought=parsed.thought,
+            action=parsed.action,
+            repaired_from=repaired_from,
+        )
+        return step, parsed
 
     # -- the loop ----------------------------------------------------------------------------
 
@@ -116,7 +157,6 @@ class ReActAgent(Agent):
             run.notes.append(fit.note)
         transcript = fit.prompt
         context = ToolContext(run_id=run.run_id, settings=self.settings)
-        specs = self.specs
         seen: dict[str, tuple[int, str]] = {}
         grammar = self.grammar()
 
@@ -125,11 +165,7 @@ class ReActAgent(Agent):
             if not self._fits(prompt, config):
                 run.notes.append(f"context window full before step {index}")
                 break
-            completion = self._generate(run, index, prompt, config, grammar=grammar)
-            parsed = parse_react_step(completion.text, specs)
-            step = self._new_step(
-                index, prompt, completion, thought=parsed.thought, action=parsed.action
-            )
+            step, parsed = self._complete_step(run, index, prompt, config, grammar)
             if parsed.action is None:
                 step.parse_error = parsed.error
                 step.observation = parsed.error

@@ -231,3 +231,31 @@ def test_tokens_stream_to_the_callback(scripted, encyclopedia_tools, pm):
     backend = scripted(" done now\nAction 1: finish[x]")
     make_agent(backend, encyclopedia_tools, pm).run(QUESTION, on_token=pieces.append)
     assert "".join(pieces) == " done now\nAction 1: finish[x]"
+
+
+def test_malformed_step_is_repaired_under_the_grammar(scripted, encyclopedia_tools, pm):
+    backend = scripted(
+        " I copy the observation instead of acting",
+        " I search.\nAction 1: search[Arthur's Magazine]",
+        " done\nAction 2: finish[Arthur's Magazine]",
+        supports_grammar=True,
+    )
+    result = make_agent(backend, encyclopedia_tools, pm).run(QUESTION)
+    assert backend.grammars[0] is None  # unconstrained first
+    assert backend.grammars[1] is not None and "search-call" in backend.grammars[1]
+    assert backend.grammars[2] is None  # the next step is unconstrained again
+    first = result.steps[0]
+    assert first.repaired_from == " I copy the observation instead of acting"
+    assert first.action.tool == "search" and first.parse_error is None
+    assert first.usage.completion_tokens == 7 + 6  # both attempts are accounted for
+    assert result.answer == "Arthur's Magazine"
+
+
+def test_constrain_true_and_false(scripted, encyclopedia_tools, pm):
+    always = scripted(" a\nAction 1: finish[x]", supports_grammar=True)
+    make_agent(always, encyclopedia_tools, pm, constrain=True).run(QUESTION)
+    assert always.grammars[0] is not None
+    never = scripted(" no action here", " b\nAction 2: finish[x]", supports_grammar=True)
+    result = make_agent(never, encyclopedia_tools, pm, constrain=False).run(QUESTION)
+    assert never.grammars == [None, None]
+    assert result.steps[0].parse_error is not None

@@ -34,6 +34,7 @@ class ScriptedBackend(LLMBackend):
         responder: Callable[[str], str] | None = None,
         context_window: int = 8192,
         model_name: str = "scripted",
+        supports_grammar: bool = False,
     ) -> None:
         self.completions = list(completions)
         self.responder = responder
@@ -42,6 +43,7 @@ class ScriptedBackend(LLMBackend):
         self.grammars: list[str | None] = []
         self.context_window = context_window
         self.model_name = model_name
+        self.supports_grammar = supports_grammar  # lets tests see when a grammar is passed
 
     def complete(
         self,
