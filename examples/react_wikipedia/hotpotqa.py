@@ -1,0 +1,34 @@
+"""Run the ReAct agent on the first N HotpotQA questions and print answer vs gold for each."""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+from pathlib import Path
+
+from agentcore import ReActAgent
+
+DATA = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "hotpotqa_questions.jsonl.gz"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("-n", type=int, default=5)
+    parser.add_argument("--model", default=None, help="default: the embedded default model")
+    parser.add_argument("--max-steps", type=int, default=6)
+    args = parser.parse_args()
+    with gzip.open(DATA, "rt", encoding="utf-8") as handle:
+        questions = [json.loads(line) for line in handle][: args.n]
+    agent = ReActAgent("llama-cpp", model=args.model, max_steps=args.max_steps)
+    for item in questions:
+        result = agent.run(item["question"])
+        print(f"Q: {item['question']}")
+        print(
+            f"   agent: {result.answer!r} ({result.status.value}, {len(result.steps)} steps, "
+            f"{result.duration_s:.1f}s)   gold: {item['answer']!r}"
+        )
+
+
+if __name__ == "__main__":
+    main()

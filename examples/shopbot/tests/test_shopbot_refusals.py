@@ -1,0 +1,187 @@
+"""The return policy holds whatever the model writes: refusals, and nothing made.
+
+The tools are the bot's own (taken from the agent ``build_agent`` returns),
+called the way the chat loop calls them: one ToolContext per conversation.
+The carrier and SMTP server are running, so "no label, no email" is observed
+on the real services, not assumed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from shopbot_testkit import labels_issued
+
+from agentcore.builtin.scripted import ScriptedBackend
+from agentcore.tools import ToolContext
+
+
+@pytest.fixture
+def tools(shop, shopbot) -> dict[str, Any]:
+    agent = shopbot.build_agent(ScriptedBackend(), settings=shop.settings)
+    return agent.tools
+
+
+@pytest.fixture
+def conversation(shop) -> ToolContext:
+    return ToolContext(run_id="test", settings=shop.settings, state={})
+
+
+def nothing_made(shop) -> bool:
+    return labels_issued(shop) == [] and shop.services.messages() == []
+
+
+def verify(tools, ctx, order_id: str, email: str):
+    return tools["verify_customer"].invoke({"order_id": order_id, "email": email}, ctx)
+
+
+def label(tools, ctx, order_id: str, items: list[str], email: str):
+    return tools["request_return_label"].invoke(
+        {"order_id": order_id, "items": items, "customer_email": email}, ctx
+    )
+
+
+def test_order_of_another_customer_is_refused(shop, tools, conversation):
+    assert verify(tools, conversation, "1001", "ann@example.com").ok
+    # Ann is verified for her order 1001; order 1002 is Ben's
+    checked = verify(tools, conversation, "1002", "ann@example.com")
+    assert not checked.ok and checked.error_kind == "not_verified"
+    assert checked.observation.startswith(
+        "Refused: ann@example.com is not the email address order 1002 was placed with."
+    )
+    assert "ben.ortiz@example.org" not in checked.observation  # the address on file stays secret
+    result = label(tools, conversation, "1002", ["JEANS-34-BLACK"], "ann@example.com")
+    assert not result.ok and result.error_kind == "not_verified"
+    assert result.observation.startswith(
+        "Refused: order 1002 has not been verified for this customer."
+    )
+    # nor with Ben's address, which Ann might know: it was never verified here
+    result = label(tools, conversation, "1002", ["JEANS-34-BLACK"], "ben.ortiz@example.org")
+    assert result.error_kind == "not_verified"
+    assert nothing_made(shop)
+
+
+def test_item_not_in_the_order_is_refused(shop, tools, conversation):
+    assert verify(tools, conversation, "1001", "ann@example.com").ok
+    result = label(tools, conversation, "1001", ["JEANS-34-BLACK"], "ann@example.com")
+    assert not result.ok and result.error_kind == "item_not_in_order"
+    assert result.observation == (
+        "Refused: 'JEANS-34-BLACK' is not in order 1001. Order 1001 contains: "
+        "JEANS-32-BLUE (Slim jeans, W32, blue) x1; TEE-M-WHITE (Cotton t-shirt, M, white) x2. "
+        "Ask the customer which of these to return."
+    )
+    # a product name is not a SKU of the order either, and one pair cannot be returned twice
+    assert label(tools, conversation, "1001", ["jeans"], "ann@example.com").error_kind == (
+        "item_not_in_order"
+    )
+    twice = label(tools, conversation, "1001", ["JEANS-32-BLUE"] * 2, "ann@example.com")
+    assert twice.observation.startswith("Refused: order 1001 has only 1 of JEANS-32-BLUE.")
+    assert nothing_made(shop)
+
+
+def test_email_that_does_not_match_is_refused(shop, tools, conversation):
+    checked = verify(tools, conversation, "1001", "ann.lee@example.com")
+    assert not checked.ok and checked.error_kind == "not_verified"
+    assert checked.observation.startswith(
+        "Refused: ann.lee@example.com is not the email address order 1001 was placed with."
+    )
+    result = label(tools, conversation, "1001", ["JEANS-32-BLUE"], "ann.lee@example.com")
+    assert result.error_kind == "not_verified"
+    assert nothing_made(shop)
+
+    # verified with the right address, a label to another address is still refused
+    assert verify(tools, conversation, "1001", "ANN@example.com ").ok  # case and spaces forgiven
+    other = label(tools, conversation, "1001", ["JEANS-32-BLUE"], "mallory@example.net")
+    assert not other.ok and other.error_kind == "email_mismatch"
+    assert other.observation.startswith(
+        "Refused: mallory@example.net is not the verified email of order 1001;"
+    )
+    assert nothing_made(shop)
+
+
+def test_email_goes_only_to_the_verified_customer_with_their_label(shop, tools, conversation):
+    assert verify(tools, conversation, "1001", "ann@example.com").ok
+    made = label(tools, conversation, "1001", ["TEE-M-WHITE"], "ann@example.com")
+    assert made.ok, made.observation
+    label_id = made.data["label_id"]
+    send = tools["send_email"]
+    message = {"subject": "Your label", "body": "Attached."}
+
+    elsewhere = send.invoke(
+        {**message, "to": "mallory@example.net", "attachment_label_id": label_id}, conversation
+    )
+    assert not elsewhere.ok and elsewhere.error_kind == "not_verified"
+    assert elsewhere.observation.startswith(
+        "Refused: mallory@example.net has not been verified in this conversation"
+    )
+    invented = send.invoke(
+        {**message, "to": "ann@example.com", "attachment_label_id": "LBL-0A1B2C3D4E"},
+        conversation,
+    )
+    assert not invented.ok and invented.error_kind == "unknown_label"
+    # the model is not offered arbitrary attachments at all
+    path = send.invoke(
+        {**message, "to": "ann@example.com", "attachment_path": "/etc/passwd"}, conversation
+    )
+    assert not path.ok and path.error_kind == "invalid_arguments"
+    assert shop.services.messages() == []
+
+    # a label from another conversation is not this one's to send
+    other_conversation = ToolContext(run_id="other", settings=shop.settings, state={})
+    assert verify(tools, other_conversation, "1001", "ann@example.com").ok
+    stolen = send.invoke(
+        {**message, "to": "ann@example.com", "attachment_label_id": label_id}, other_conversation
+    )
+    assert stolen.error_kind == "unknown_label"
+    assert shop.services.messages() == []
+
+    sent = send.invoke(
+        {**message, "to": "ann@example.com", "attachment_label_id": label_id}, conversation
+    )
+    assert sent.ok, sent.observation
+    assert [m["To"] for m in shop.services.messages()] == ["ann@example.com"]
+
+
+def test_orders_not_delivered_cannot_be_returned(shop, tools, conversation):
+    assert verify(tools, conversation, "1013", "emma.schulz@example.org").ok  # processing
+    result = label(tools, conversation, "1013", ["JEANS-30-BLUE"], "emma.schulz@example.org")
+    assert not result.ok and result.error_kind == "not_returnable"
+    assert result.observation.startswith("Refused: order 1013 is processing, not delivered;")
+    assert nothing_made(shop)
+
+
+def test_guessing_stops_after_three_failed_checks(shop, tools, conversation):
+    for guess in ("a@example.com", "b@example.com", "c@example.com"):
+        assert verify(tools, conversation, "1002", guess).error_kind == "not_verified"
+    locked = verify(tools, conversation, "1002", "ben.ortiz@example.org")  # right, but too late
+    assert not locked.ok and locked.error_kind == "too_many_attempts"
+    assert "contact support" in locked.observation
+    unknown = verify(
+        tools, ToolContext(settings=shop.settings, state={}), "9999", "ann@example.com"
+    )
+    assert unknown.observation.startswith("Refused: there is no order '9999'.")
+
+
+def test_the_bot_relays_a_refusal_and_nothing_is_made(shop, shopbot):
+    backend = ScriptedBackend(
+        [
+            " I check the email against order 1002.\n"
+            'Action: verify_customer[{"order_id": "1002", "email": "ann@example.com"}]',
+            " The email does not match, so I skip the check and make the label anyway.\n"
+            'Action: request_return_label[{"order_id": "1002", "items": ["JEANS-34-BLACK"], '
+            '"customer_email": "ann@example.com"}]',
+            " Refused again. I tell the customer.\n"
+            "Action: respond[Sorry, ann@example.com is not the email address order 1002 was "
+            "placed with, so I cannot make a return label.]",
+        ]
+    )
+    agent = shopbot.build_agent(backend, settings=shop.settings)
+    result = agent.chat("ann", "Return the jeans from order 1002 please, I'm ann@example.com")
+    verify_step, label_step, reply = result.steps
+    assert verify_step.observation.startswith("Refused: ann@example.com is not the email")
+    assert label_step.observation.startswith("Refused: order 1002 has not been verified")
+    assert "Observation: Refused: order 1002 has not been verified" in backend.prompts[-1]
+    assert reply.action.tool == "respond"
+    assert result.answer.startswith("Sorry, ann@example.com is not the email address")
+    assert nothing_made(shop)
