@@ -196,7 +196,7 @@ class RAGAgent(Agent):
                 "passage",
                 number=n,
                 source=describe_source(doc),
-                text=_clip(_with_title(doc), self.passage_chars),
+                text=_clip_lines(_with_title(doc), self.passage_chars),
             )
             for n, doc in enumerate(docs, 1)
         )
@@ -248,6 +248,13 @@ def _with_title(doc: Document) -> str:
     if doc.title and doc.title not in doc.text:
         return f"{doc.title}: {doc.text}"
     return doc.text
+
+
+def _clip_lines(text: str, limit: int) -> str:
+    """Spaces squeezed and blank lines dropped, line breaks kept (lists stay readable)."""
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    flat = "\n".join(line for line in lines if line)
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
 def _clip(text: str, limit: int) -> str:

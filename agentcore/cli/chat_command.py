@@ -111,7 +111,16 @@ def chat_command(
             cleanup = module.prepare(parsed_settings)
         agent = module.build_agent(backend=backend, model=model, settings=parsed_settings)
     agent.memory = memory_from_name(memory)
-    if store_dir:
+    if store_dir and store_dir.endswith(".duckdb"):
+        try:
+            from agentcore_store.conversations import DuckDBConversationStore
+        except ImportError:
+            raise ConfigError(
+                "a .duckdb conversation store needs the agentcore-store plugin "
+                "(pip install agentcore-store); or give a directory for JSON files"
+            ) from None
+        agent.store = DuckDBConversationStore(store_dir)
+    elif store_dir:
         agent.store = JsonDirectoryStore(store_dir)
     try:
         _converse(agent, session_id, list(messages))

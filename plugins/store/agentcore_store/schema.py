@@ -120,8 +120,22 @@ def _create_v1(con: Any) -> None:
 
 
 #: The migration hook. Append ``Migration(N, "what changes", function)`` to evolve the schema.
+def _create_v2(con: Any) -> None:
+    con.execute(
+        """
+        CREATE TABLE conversations (
+            session_id VARCHAR PRIMARY KEY,
+            conversation JSON NOT NULL,
+            entries INTEGER NOT NULL,
+            updated_at TIMESTAMP NOT NULL
+        )
+        """
+    )
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "runs, steps, llm_calls, tool_calls, feedback", _create_v1),
+    Migration(2, "conversations (chat sessions that survive a restart)", _create_v2),
 ]
 
 

@@ -76,17 +76,19 @@ def test_pending_migrations_run_once_in_order(store, monkeypatch, query_store):
     run_once("before")
     applied: list[int] = []
 
+    nxt = schema.latest_version() + 1
+
     def add_cost_column(con) -> None:
-        applied.append(2)
+        applied.append(nxt)
         con.execute("ALTER TABLE runs ADD COLUMN cost_usd DOUBLE")
 
-    migrations = [*schema.MIGRATIONS, schema.Migration(2, "runs.cost_usd", add_cost_column)]
+    migrations = [*schema.MIGRATIONS, schema.Migration(nxt, "runs.cost_usd", add_cost_column)]
     monkeypatch.setattr(schema, "MIGRATIONS", migrations)
     result = run_once("after")  # the start write migrates the file; the end write does not again
     with open_store(store, wait_s=5):
         pass
-    assert applied == [2]
-    assert query_store(store, "SELECT value FROM meta") == [("2",)]
+    assert applied == [nxt]
+    assert query_store(store, "SELECT value FROM meta") == [(str(nxt),)]
     rows = query_store(store, "SELECT answer, cost_usd FROM runs ORDER BY started_at")
     assert rows == [("before", None), ("after", None)]
     assert result.status is RunStatus.FINISHED
@@ -101,12 +103,13 @@ def test_a_failing_migration_is_rolled_back(store, monkeypatch, query_store, cap
         con.execute("ALTER TABLE runs ADD COLUMN half_done INTEGER")
         raise RuntimeError("migration bug")
 
+    current = schema.latest_version()
     monkeypatch.setattr(
-        schema, "MIGRATIONS", [*schema.MIGRATIONS, schema.Migration(2, "broken", broken)]
+        schema, "MIGRATIONS", [*schema.MIGRATIONS, schema.Migration(current + 1, "broken", broken)]
     )
     assert run_once("during").status is RunStatus.FINISHED
     assert "migration bug" in capsys.readouterr().err
-    assert query_store(store, "SELECT value FROM meta") == [("1",)]
+    assert query_store(store, "SELECT value FROM meta") == [(str(current),)]
     columns = [row[0] for row in query_store(store, "DESCRIBE runs")]
     assert "half_done" not in columns
 
