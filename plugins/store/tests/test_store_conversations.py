@@ -5,10 +5,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from agentcore_store.conversations import DuckDBConversationStore
+
 from agentcore.builtin.scripted import ScriptedBackend
 from agentcore.chat import ChatAgent
 from agentcore.plugins import AgentcorePluginManager
-from agentcore_store.conversations import DuckDBConversationStore
 
 
 def test_conversation_survives_a_restart(tmp_path):
