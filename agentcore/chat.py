@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from agentcore.agent import RunStream
+from agentcore.backends import TokenCallback
 from agentcore.errors import ConfigError
 from agentcore.memory import (
     Conversation,
@@ -62,28 +64,31 @@ class ChatAgent(ReActAgent):
         self._conversation: Conversation | None = None
         self._tool_state: dict[str, dict[str, Any]] = {}
 
-    def chat(self, session_id: str, message: str) -> RunResult:
+    def chat(
+        self, session_id: str, message: str, *, on_token: TokenCallback | None = None
+    ) -> RunResult:
         """One user turn: returns the run whose ``answer`` is the agent's reply."""
-        return self.chat_stream(session_id, message).result
+        return self.chat_stream(session_id, message, on_token=on_token).result
 
-    def chat_stream(self, session_id: str, message: str, **kwargs: Any):
+    def chat_stream(
+        self, session_id: str, message: str, *, on_token: TokenCallback | None = None
+    ) -> RunStream:
         """Like :meth:`chat`, but steps can be iterated as they complete."""
         if not session_id or not isinstance(session_id, str):
             raise ConfigError("chat needs a non-empty session_id string")
         conversation = self.store.load(session_id) or Conversation(session_id=session_id)
         conversation.add_user(message)
         self._conversation = conversation
-        stream = self.stream(message, **kwargs)
-        original = iter(stream)
+        holder: dict[str, RunResult] = {}
+        steps = self._lifecycle(message, on_token, holder)
 
-        def steps() -> Iterator[Step]:
+        def saved_after(steps: Iterator[Step]) -> Iterator[Step]:
             try:
-                yield from original
+                yield from steps
             finally:
                 self.store.save(conversation)
 
-        stream._steps = steps()
-        return stream
+        return RunStream(saved_after(steps), holder)
 
     def history(self, session_id: str) -> Conversation | None:
         return self.store.load(session_id)
