@@ -199,6 +199,8 @@ class ToolResult(Record):
 class StepKind(StrEnum):
     REACT = "react"
     PROGRAM = "program"
+    RETRIEVE = "retrieve"
+    ANSWER = "answer"
     FINAL = "final"
 
 

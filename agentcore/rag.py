@@ -103,7 +103,7 @@ class RAGAgent(Agent):
         listing = listing or "(no passage matched)"
         yield Step(
             index=1,
-            kind=StepKind.REACT,
+            kind=StepKind.RETRIEVE,
             action=Action(
                 tool="retrieve",
                 arguments={"query": run.input, "k": self.k, "retriever": self.retriever.name},
@@ -144,7 +144,7 @@ class RAGAgent(Agent):
             2,
             fit.prompt,
             completion,
-            kind=StepKind.REACT,
+            kind=StepKind.ANSWER,
             tool_result=ToolResult(
                 tool="citations",
                 ok=bool(cited) and not unknown,

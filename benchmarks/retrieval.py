@@ -12,6 +12,7 @@ Run: .venv/bin/python benchmarks/retrieval.py [--sizes 60,120,200] [--misses]
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import tempfile
 import time
@@ -23,6 +24,7 @@ from agentcore_retrievers.index_retrievers import BM25Retriever, DenseRetriever,
 
 ROOT = Path(__file__).resolve().parent.parent
 LEGAL = ROOT / "examples" / "rag_legal"
+CASE_NUMBER = re.compile(r"\b\d{4}-[A-Z]{2}-\d{4}\b")
 
 
 def p95(values: list[float]) -> float:
@@ -70,11 +72,25 @@ def main() -> None:
             print(
                 "|------------------------------|--------|--------|--------|----------|----------|"
             )
+            by_kind = []
             for label, retriever in retrievers:
                 scores = evaluate(retriever, questions, depth=10)
                 print(row(label, scores))
                 if args.misses:
                     print(f"|   missed @5: {', '.join(scores.misses(questions, 5)) or '-'}")
+                by_kind.append((label, scores))
+            numbered = [bool(CASE_NUMBER.search(q.question)) for q in questions]
+            print(
+                f"\nR@1 / R@5 by kind of question: naming a case number (n={sum(numbered)}) "
+                f"vs described in words (n={len(numbered) - sum(numbered)})"
+            )
+            for label, scores in by_kind:
+                cells = []
+                for want in (True, False):
+                    ranks = [r for r, n in zip(scores.ranks, numbered, strict=True) if n == want]
+                    part = RetrievalScores(label, ranks=ranks)
+                    cells.append(f"{part.recall_at(1):.3f} / {part.recall_at(5):.3f}")
+                print(f"| {label:<28} | {cells[0]:^15} | {cells[1]:^15} |")
 
 
 if __name__ == "__main__":

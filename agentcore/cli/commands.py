@@ -218,7 +218,7 @@ def _run_agent(
 
 @cli.group("run")
 def run_group() -> None:
-    """Run an agent: react (tools), pal (programs)."""
+    """Run an agent: react (tools), pal (programs), rag (retrieval), prompt (one call)."""
 
 
 @run_group.command("react")

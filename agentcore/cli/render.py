@@ -30,7 +30,7 @@ class LiveRenderer:
 
     def start(self, agent: str, task: str, backend: str, model: str) -> None:
         self._echo(f"{agent} · {backend} · {model}", dim=True)
-        label = "Question" if agent == "react" else "Problem"
+        label = "Problem" if agent == "pal" else "Question"
         self._echo(f"{label}: {task}", bold=True)
 
     def on_token(self, piece: str) -> None:

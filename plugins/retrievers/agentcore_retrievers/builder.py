@@ -1,0 +1,80 @@
+"""From a folder of documents to an index file: read, chunk, (embed), write.
+
+``agentcore index`` uses the two halves separately (it needs the number of
+passages for its progress bar); :func:`index_folder` is both in one call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from agentcore_retrievers.chunking import (
+    DEFAULT_CHUNK_SIZE,
+    DEFAULT_OVERLAP,
+    Chunk,
+    Unit,
+    check_window,
+    chunk_text,
+)
+from agentcore_retrievers.embedding import Embedder
+from agentcore_retrievers.sources import read_documents
+from agentcore_retrievers.store import IndexStats, build_index
+
+
+def plan_index(
+    path: Path,
+    *,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    overlap: int = DEFAULT_OVERLAP,
+    unit: Unit = "words",
+    text_field: str = "text",
+) -> tuple[list[Chunk], int]:
+    """The passages of every document under ``path``, and how many documents there were."""
+    check_window(chunk_size, overlap)
+    chunks: list[Chunk] = []
+    documents = 0
+    for doc in read_documents(path, text_field=text_field):
+        documents += 1
+        chunks.extend(
+            chunk_text(
+                doc.text,
+                doc_id=doc.id,
+                source=doc.source,
+                title=doc.title,
+                size=chunk_size,
+                overlap=overlap,
+                unit=unit,
+            )
+        )
+    return chunks, documents
+
+
+def index_folder(
+    path: Path,
+    into: Path,
+    *,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    overlap: int = DEFAULT_OVERLAP,
+    unit: Unit = "words",
+    dense: bool = True,
+    text_field: str = "text",
+    on_progress: Callable[[int], None] | None = None,
+) -> IndexStats:
+    """Index the .txt/.md/.jsonl files under ``path`` into the DuckDB file ``into``."""
+    chunks, documents = plan_index(
+        path, chunk_size=chunk_size, overlap=overlap, unit=unit, text_field=text_field
+    )
+    return build_index(
+        chunks,
+        into,
+        documents=documents,
+        settings={
+            "chunk_size": chunk_size,
+            "overlap": overlap,
+            "unit": unit,
+            "source_root": str(Path(path).resolve()),
+        },
+        embedder=Embedder() if dense else None,
+        on_progress=on_progress,
+    )

@@ -1,0 +1,136 @@
+"""``agentcore index PATH --into DB`` builds an index; ``agentcore retrieve DB QUERY`` queries it.
+
+Kept light at import: duckdb and the embedding model load only when a command runs.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from agentcore_retrievers.chunking import DEFAULT_CHUNK_SIZE, DEFAULT_OVERLAP, UNITS
+
+
+@click.command("index")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option(
+    "--into",
+    "into",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The index file to write (DuckDB); an earlier index there is replaced.",
+)
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(min=1),
+    default=DEFAULT_CHUNK_SIZE,
+    show_default=True,
+    help="Units (words or sentences) per passage.",
+)
+@click.option(
+    "--overlap",
+    type=click.IntRange(min=0),
+    default=DEFAULT_OVERLAP,
+    show_default=True,
+    help="Units shared by consecutive passages.",
+)
+@click.option(
+    "--unit",
+    type=click.Choice(UNITS),
+    default="words",
+    show_default=True,
+    help="What --chunk-size and --overlap count.",
+)
+@click.option(
+    "--dense/--no-dense",
+    default=True,
+    show_default=True,
+    help="Also embed passages (all-MiniLM-L6-v2) for the dense and hybrid retrievers.",
+)
+@click.option(
+    "--text-field",
+    default="text",
+    show_default=True,
+    help="Field holding the text in .jsonl files.",
+)
+def index_command(
+    path: Path,
+    into: Path,
+    chunk_size: int,
+    overlap: int,
+    unit: str,
+    dense: bool,
+    text_field: str,
+) -> None:
+    """Index the .txt, .md and .jsonl files under PATH into a DuckDB file for retrieval."""
+    from agentcore_retrievers.builder import plan_index
+    from agentcore_retrievers.embedding import Embedder
+    from agentcore_retrievers.store import build_index
+
+    chunks, documents = plan_index(
+        path,
+        chunk_size=chunk_size,
+        overlap=overlap,
+        unit=unit,  # type: ignore[arg-type]
+        text_field=text_field,
+    )
+    if not chunks:
+        raise click.ClickException(f"the files under {path} hold no text to index")
+    embedder = Embedder() if dense else None
+    if embedder is not None:
+        click.echo(f"loading the embedding model {embedder.name} …", err=True)
+        embedder.load()
+    label = "indexing + embedding" if dense else "indexing"
+    with click.progressbar(
+        length=len(chunks) * (2 if dense else 1), label=label, show_pos=True
+    ) as bar:
+        stats = build_index(
+            chunks,
+            into,
+            documents=documents,
+            settings={
+                "chunk_size": chunk_size,
+                "overlap": overlap,
+                "unit": unit,
+                "source_root": str(path.resolve()),
+            },
+            embedder=embedder,
+            on_progress=bar.update,
+        )
+    kinds = f"BM25 + dense ({embedder.name}, {embedder.dimension}-d)" if embedder else "BM25 only"
+    click.echo(
+        f"indexed {stats.documents} documents as {stats.chunks} passages "
+        f"({stats.terms} terms; {kinds}) into {stats.path} in {stats.seconds:.1f}s"
+    )
+
+
+@click.command("retrieve")
+@click.argument("index", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("query")
+@click.option(
+    "--retriever",
+    "-r",
+    "kind",
+    default="hybrid",
+    show_default=True,
+    help="bm25, dense or hybrid (any retriever taking an index).",
+)
+@click.option("-k", "k", type=click.IntRange(min=1), default=5, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the documents as JSON lines.")
+def retrieve_command(index: Path, query: str, kind: str, k: int, as_json: bool) -> None:
+    """Show the passages of INDEX that a retriever ranks best for QUERY."""
+    from agentcore.plugins import get_plugin_manager
+    from agentcore_retrievers.tool import describe_source
+
+    retriever = get_plugin_manager().create("retriever", kind, index=str(index))
+    docs = retriever.retrieve(query, k)
+    if not docs:
+        click.echo("(no passage matches)")
+    for number, doc in enumerate(docs, start=1):
+        if as_json:
+            click.echo(json.dumps(doc.model_dump(), ensure_ascii=False))
+            continue
+        click.secho(f"[{number}] {describe_source(doc)}  score {doc.score:.4f}", bold=True)
+        click.echo("    " + " ".join(doc.text.split())[:400])
