@@ -90,6 +90,11 @@ class ChatAgent(ReActAgent):
 
         return RunStream(saved_after(steps), holder)
 
+    @property
+    def current_conversation(self) -> Conversation | None:
+        """The conversation of the turn in progress (or the last one)."""
+        return self._conversation
+
     def history(self, session_id: str) -> Conversation | None:
         return self.store.load(session_id)
 
@@ -121,7 +126,9 @@ class ChatAgent(ReActAgent):
             - 16
         )
         state = self._tool_state.setdefault(conversation.session_id, {})
-        context = ToolContext(run_id=run.run_id, settings=self.settings, state=state)
+        context = ToolContext(
+            run_id=run.run_id, settings=self.settings, state=state, conversation=conversation
+        )
         seen: dict[str, tuple[int, str]] = {}
         grammar = self.grammar()
         for index in range(1, self.max_steps + 1):

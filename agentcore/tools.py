@@ -41,6 +41,8 @@ class ToolContext:
     run_id: str = ""
     settings: Mapping[str, Any] = field(default_factory=dict)
     state: dict[str, Any] = field(default_factory=dict)
+    conversation: Any = None
+    """The :class:`~agentcore.memory.Conversation` when a chat agent calls the tool."""
 
     def setting(self, section: str, key: str, default: Any = None) -> Any:
         value = self.settings.get(section, {})

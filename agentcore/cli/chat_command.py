@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -109,7 +110,14 @@ def chat_command(
         module = load_example(example)
         if hasattr(module, "prepare"):
             cleanup = module.prepare(parsed_settings)
-        agent = module.build_agent(backend=backend, model=model, settings=parsed_settings)
+        extra: dict[str, Any] = {}
+        if backend_options:
+            params = inspect.signature(module.build_agent).parameters
+            takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
+            if "backend_options" not in params and not takes_any:
+                raise ConfigError(f"{example}: build_agent() does not take backend options (-o)")
+            extra["backend_options"] = _parse_options(backend_options, "--option")
+        agent = module.build_agent(backend=backend, model=model, settings=parsed_settings, **extra)
     agent.memory = memory_from_name(memory)
     if store_dir and store_dir.endswith(".duckdb"):
         try:

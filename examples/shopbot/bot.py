@@ -114,15 +114,28 @@ def build_agent(
             "ShopBot needs its orders database: call prepare(settings) first "
             "(agentcore chat does) or set shopbot.database to a DuckDB file"
         )
+    agent: ChatAgent | None = None
+
+    def customer_text() -> str | None:
+        """What the customer wrote in the conversation the agent is in."""
+        # With no conversation (tools used outside a chat) the check refuses.
+        conversation = agent.current_conversation if agent is not None else None
+        if conversation is None:
+            return None
+        return "\n".join(e.text for e in conversation.entries if e.kind == "user")
+
     tools = [
         sql_tool(database, BOT_TABLES, row_limit=SQL_ROW_LIMIT),
-        *guarded_tools(OrderBook(database)),
+        *guarded_tools(OrderBook(database), customer_text),
     ]
     if backend == "llama-cpp":  # a whole return conversation needs more than 4k tokens
-        options.setdefault("backend_options", {"n_ctx": 8192})
+        options["backend_options"] = {"n_ctx": 8192, **options.get("backend_options", {})}
     options.setdefault("generation", {"max_new_tokens": 256, "temperature": 0.0})
     options.setdefault("max_steps", 6)
-    return ChatAgent(backend, tools=tools, model=model, prompt=PROMPT, settings=settings, **options)
+    agent = ChatAgent(
+        backend, tools=tools, model=model, prompt=PROMPT, settings=settings, **options
+    )
+    return agent
 
 
 def _truthy(value: Any) -> bool:

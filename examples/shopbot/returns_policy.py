@@ -7,7 +7,9 @@ tools, and each checks its claim against the orders database:
 ``verify_customer(order_id, email)``
     The customer proves who they are by knowing an order number and the email
     address it was placed with (the check a shop's guest-return page does).
-    A match is recorded in the conversation's tool state; a mismatch says so
+    Both must appear in what the customer wrote in this conversation (a model
+    cannot verify with an address it made up or copied from an example). A
+    match is recorded in the conversation's tool state; a mismatch says so
     without revealing the address on file. After
     :data:`MAX_FAILED_CHECKS` mismatches in one conversation the tool stops
     answering (no guessing emails or order numbers).
@@ -27,6 +29,7 @@ The model never sees the ``customers`` table: the SQL tool is not given it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -137,8 +140,17 @@ def refused(tool_name: str, kind: str, message: str) -> ToolResult:
     return ToolResult(tool=tool_name, ok=False, observation=f"Refused: {message}", error_kind=kind)
 
 
-def guarded_tools(book: OrderBook) -> list[Tool]:
-    """The three tools above, bound to ``book``; state lives in each conversation's ctx.state."""
+def guarded_tools(
+    book: OrderBook, customer_text: Callable[[], str | None] | None = None
+) -> list[Tool]:
+    """The three tools above, bound to ``book``; state lives in each conversation's ctx.state.
+
+    ``customer_text`` returns what the customer has written in the current
+    conversation (``None`` when there is none); ``verify_customer`` then accepts
+    only an order number and email the customer actually gave, so a model cannot
+    verify with an address it made up or copied from an example. Without
+    ``customer_text`` that check is skipped.
+    """
     from agentcore_shipping.tools import request_return_label as carrier_label
     from agentcore_shipping.tools import send_email as mailer
 
@@ -159,6 +171,10 @@ def guarded_tools(book: OrderBook) -> list[Tool]:
                 "Tell the customer to contact support by email for help with the return.",
             )
         number = parse_order_id(order_id)
+        if customer_text is not None:
+            problem = _not_given(customer_text(), order_id, number, email)
+            if problem:
+                return refused(name, "not_given", problem)
         order = book.find(number) if number is not None else None
         if order is None or not same_email(email, order.customer_email):
             ctx.state[FAILED_CHECKS] = failed + 1
@@ -328,3 +344,23 @@ def _check_items(order: OrderRecord, items: list[str]) -> tuple[str | None, list
             )
         skus.append(line.sku)
     return None, skus
+
+
+def _not_given(text: str | None, order_id: str, number: int | None, email: str) -> str | None:
+    """Why ``verify_customer`` cannot use this order number and email, if the customer
+    did not write them in this conversation."""
+    ask = "Ask the customer for the order number and the email address used for the order."
+    if text is None:
+        return f"there is no conversation with a customer. {ask}"
+    if number is None or not re.search(rf"(?<!\d){number}(?!\d)", text):
+        return (
+            f"the customer has not given order number {order_id.strip()} in this conversation. "
+            + ask
+        )
+    given = {m.lower() for m in re.findall(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", text)}
+    if email.strip().lower() not in given:
+        return (
+            f"the customer has not given the email address {email.strip()} in this "
+            f"conversation. {ask}"
+        )
+    return None

@@ -1,9 +1,10 @@
 """The return policy holds whatever the model writes: refusals, and nothing made.
 
-The tools are the bot's own (taken from the agent ``build_agent`` returns),
-called the way the chat loop calls them: one ToolContext per conversation.
-The carrier and SMTP server are running, so "no label, no email" is observed
-on the real services, not assumed.
+The tools are built by ``returns_policy.guarded_tools`` (as ``build_agent``
+does) over the real orders database; what the customer has said is a list the
+test fills in, and each ToolContext stands for one conversation. The carrier and
+SMTP server are running, so "no label, no email" is observed on the real
+services, not assumed.
 """
 
 from __future__ import annotations
@@ -18,9 +19,18 @@ from agentcore.tools import ToolContext
 
 
 @pytest.fixture
-def tools(shop, shopbot) -> dict[str, Any]:
-    agent = shopbot.build_agent(ScriptedBackend(), settings=shop.settings)
-    return agent.tools
+def customer() -> list[str]:
+    """The customer's messages in the conversation (what verify_customer may accept)."""
+    return []
+
+
+@pytest.fixture
+def tools(shop, customer) -> dict[str, Any]:
+    from returns_policy import OrderBook, guarded_tools
+
+    book = OrderBook(shop.database)
+    yield {t.name: t for t in guarded_tools(book, lambda: "\n".join(customer))}
+    book.close()
 
 
 @pytest.fixture
@@ -42,7 +52,8 @@ def label(tools, ctx, order_id: str, items: list[str], email: str):
     )
 
 
-def test_order_of_another_customer_is_refused(shop, tools, conversation):
+def test_order_of_another_customer_is_refused(shop, tools, customer, conversation):
+    customer += ["My order is 1001, email ann@example.com", "Also order 1002 please."]
     assert verify(tools, conversation, "1001", "ann@example.com").ok
     # Ann is verified for her order 1001; order 1002 is Ben's
     checked = verify(tools, conversation, "1002", "ann@example.com")
@@ -62,7 +73,8 @@ def test_order_of_another_customer_is_refused(shop, tools, conversation):
     assert nothing_made(shop)
 
 
-def test_item_not_in_the_order_is_refused(shop, tools, conversation):
+def test_item_not_in_the_order_is_refused(shop, tools, customer, conversation):
+    customer.append("Order #1001, I'm ann@example.com. The black jeans please.")
     assert verify(tools, conversation, "1001", "ann@example.com").ok
     result = label(tools, conversation, "1001", ["JEANS-34-BLACK"], "ann@example.com")
     assert not result.ok and result.error_kind == "item_not_in_order"
@@ -80,7 +92,8 @@ def test_item_not_in_the_order_is_refused(shop, tools, conversation):
     assert nothing_made(shop)
 
 
-def test_email_that_does_not_match_is_refused(shop, tools, conversation):
+def test_email_that_does_not_match_is_refused(shop, tools, customer, conversation):
+    customer.append("Order 1001, my email is ann.lee@example.com")
     checked = verify(tools, conversation, "1001", "ann.lee@example.com")
     assert not checked.ok and checked.error_kind == "not_verified"
     assert checked.observation.startswith(
@@ -91,6 +104,7 @@ def test_email_that_does_not_match_is_refused(shop, tools, conversation):
     assert nothing_made(shop)
 
     # verified with the right address, a label to another address is still refused
+    customer.append("Sorry, it is ANN@example.com. Send it to mallory@example.net")
     assert verify(tools, conversation, "1001", "ANN@example.com ").ok  # case and spaces forgiven
     other = label(tools, conversation, "1001", ["JEANS-32-BLUE"], "mallory@example.net")
     assert not other.ok and other.error_kind == "email_mismatch"
@@ -100,7 +114,10 @@ def test_email_that_does_not_match_is_refused(shop, tools, conversation):
     assert nothing_made(shop)
 
 
-def test_email_goes_only_to_the_verified_customer_with_their_label(shop, tools, conversation):
+def test_email_goes_only_to_the_verified_customer_with_their_label(
+    shop, tools, customer, conversation
+):
+    customer.append("Order 1001, ann@example.com. Or mail it to mallory@example.net")
     assert verify(tools, conversation, "1001", "ann@example.com").ok
     made = label(tools, conversation, "1001", ["TEE-M-WHITE"], "ann@example.com")
     assert made.ok, made.observation
@@ -143,7 +160,8 @@ def test_email_goes_only_to_the_verified_customer_with_their_label(shop, tools, 
     assert [m["To"] for m in shop.services.messages()] == ["ann@example.com"]
 
 
-def test_orders_not_delivered_cannot_be_returned(shop, tools, conversation):
+def test_orders_not_delivered_cannot_be_returned(shop, tools, customer, conversation):
+    customer.append("Return order 1013 please, emma.schulz@example.org")
     assert verify(tools, conversation, "1013", "emma.schulz@example.org").ok  # processing
     result = label(tools, conversation, "1013", ["JEANS-30-BLUE"], "emma.schulz@example.org")
     assert not result.ok and result.error_kind == "not_returnable"
@@ -151,7 +169,11 @@ def test_orders_not_delivered_cannot_be_returned(shop, tools, conversation):
     assert nothing_made(shop)
 
 
-def test_guessing_stops_after_three_failed_checks(shop, tools, conversation):
+def test_guessing_stops_after_three_failed_checks(shop, tools, customer, conversation):
+    customer.append(
+        "Order 1002, a@example.com? b@example.com? c@example.com? ben.ortiz@example.org? "
+        "Or order 9999 with ann@example.com"
+    )
     for guess in ("a@example.com", "b@example.com", "c@example.com"):
         assert verify(tools, conversation, "1002", guess).error_kind == "not_verified"
     locked = verify(tools, conversation, "1002", "ben.ortiz@example.org")  # right, but too late
@@ -161,6 +183,48 @@ def test_guessing_stops_after_three_failed_checks(shop, tools, conversation):
         tools, ToolContext(settings=shop.settings, state={}), "9999", "ann@example.com"
     )
     assert unknown.observation.startswith("Refused: there is no order '9999'.")
+
+
+def test_only_what_the_customer_said_can_be_verified(shop, tools, customer, conversation):
+    customer.append("I want to return the jeans from order 1001.")
+    # the right email, but the customer never gave it: the model made it up
+    guessed = verify(tools, conversation, "1001", "ann@example.com")
+    assert not guessed.ok and guessed.error_kind == "not_given"
+    assert guessed.observation.startswith(
+        "Refused: the customer has not given the email address ann@example.com in this "
+        "conversation."
+    )
+    customer.append("My email is ann@example.com")
+    other_order = verify(tools, conversation, "1004", "ann@example.com")  # Ann's, never named
+    assert other_order.error_kind == "not_given"
+    assert "has not given order number 1004" in other_order.observation
+    assert conversation.state.get("shopbot.failed_checks") is None  # the model's slip, not a guess
+    assert verify(tools, conversation, "1001", "ann@example.com").ok
+
+
+def test_the_bots_own_tools_refuse_outside_a_conversation(shop, shopbot, conversation):
+    agent = shopbot.build_agent(ScriptedBackend(), settings=shop.settings)
+    result = agent.tools["verify_customer"].invoke(
+        {"order_id": "1001", "email": "ann@example.com"}, conversation
+    )
+    assert result.error_kind == "not_given"
+    assert result.observation.startswith("Refused: there is no conversation with a customer.")
+
+
+def test_an_email_copied_from_the_prompt_is_refused(shop, shopbot):
+    """What Qwen 0.5B once did: verify with the example conversation's address."""
+    backend = ScriptedBackend(
+        [
+            " I check the email.\n"
+            'Action: verify_customer[{"order_id": "1001", "email": "pat@example.com"}]',
+            " I need the email.\nAction: respond[What email address did you use for the order?]",
+        ]
+    )
+    agent = shopbot.build_agent(backend, settings=shop.settings)
+    result = agent.chat("ann", "I'd like to return the jeans from order 1001.")
+    assert result.steps[0].tool_result.error_kind == "not_given"
+    assert result.answer == "What email address did you use for the order?"
+    assert nothing_made(shop)
 
 
 def test_the_bot_relays_a_refusal_and_nothing_is_made(shop, shopbot):
