@@ -19,7 +19,7 @@ from typing import Any
 
 from agentcore.backends import LLMBackend, TokenCallback
 from agentcore.errors import BackendError, ConfigError
-from agentcore.model_registry import KNOWN_MODELS, resolve_model, stderr_progress
+from agentcore.model_registry import DEFAULT_MODEL, KNOWN_MODELS, resolve_model, stderr_progress
 from agentcore.models import Completion, GenerationConfig, Message, Timings, Usage
 
 MAX_SAVED_SESSIONS = 4
@@ -55,7 +55,8 @@ class LlamaCppBackend(LLMBackend):
             ) from exc
         path = resolve_model(model, stderr_progress(f"preparing model {model or 'default'}"))
         threads = int(n_threads) if n_threads else (os.cpu_count() or 2)
-        self.model_name = model if model in KNOWN_MODELS else path.name
+        name = model or DEFAULT_MODEL
+        self.model_name = name if name in KNOWN_MODELS else path.name
         self.model_path = path
         self.context_window = int(n_ctx)
         started = time.perf_counter()
