@@ -1,0 +1,1 @@
+"""agentcore backend for OpenAI-compatible HTTP servers (standard library only)."""

@@ -1,0 +1,356 @@
+"""A backend for any server that speaks the OpenAI completions/chat API.
+
+This is how agentcore scales past one machine: vLLM, TGI, Ollama, or a
+llama.cpp server. ``complete`` posts to ``/completions`` (the loops' text
+prompts), ``chat`` to ``/chat/completions`` (the server applies the model's
+chat template).
+
+Generation settings keep agentcore's meaning:
+
+* greedy → ``temperature: 0`` (plus ``top_k: 1`` in the extended dialect);
+* sampling → ``temperature``, ``top_p`` and ``seed`` as given;
+* ``top_k`` is not part of OpenAI's API. The default ``params=extended`` sends
+  it (``0`` = no limit), which llama.cpp's server, llama-cpp-python's server
+  and vLLM accept, and neutralises the samplers those servers add by default
+  (``min_p: 0``, ``repeat_penalty: 1``) — llama-cpp-python's server would
+  otherwise apply ``top_k=40, min_p=0.05, repeat_penalty=1.1`` to every call.
+  ``params=standard`` sends only OpenAI's fields, for servers that reject
+  unknown ones; a ``top_k`` then raises ``UnsupportedSettingError``.
+* stop sequences are sent to the server *and* checked here as the text
+  streams in, so they are honoured (and never returned) even by servers that
+  limit their number or echo them.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from agentcore.backends import LLMBackend, TokenCallback
+from agentcore.errors import BackendError, ConfigError, UnsupportedSettingError
+from agentcore.models import Completion, GenerationConfig, Message, Timings, Usage
+from agentcore_openai.stops import StopScanner
+from agentcore_openai.transport import HTTPStatusError, RetryPolicy, Transport
+
+API_KEY_ENVS = ("AGENTCORE_OPENAI_API_KEY", "OPENAI_API_KEY")
+PARAMS = ("extended", "standard")
+OPENAI_MAX_STOPS = 4
+OPTIONS = (
+    "base_url",
+    "model",
+    "api_key",
+    "context_window (or n_ctx)",
+    "params",
+    "timeout",
+    "connect_timeout",
+    "max_retries",
+    "backoff",
+)
+
+
+class OpenAIBackend(LLMBackend):
+    """Talks to one OpenAI-compatible server; holds no model in this process."""
+
+    name = "openai"
+    supports_grammar = False
+
+    def __init__(
+        self,
+        model: str | None = None,
+        *,
+        base_url: str = "http://127.0.0.1:8000/v1",
+        api_key: str | None = None,
+        context_window: int | str | None = None,
+        n_ctx: int | str | None = None,
+        params: str = "extended",
+        timeout: float | str = 600.0,
+        connect_timeout: float | str = 10.0,
+        max_retries: int | str = 3,
+        backoff: float | str = 0.5,
+        **unknown: Any,
+    ) -> None:
+        if unknown:
+            raise ConfigError(
+                f"openai backend: unknown option(s) {', '.join(sorted(unknown))}; "
+                f"valid: {', '.join(OPTIONS)}"
+            )
+        if params not in PARAMS:
+            raise ConfigError(
+                f"openai backend: params={params!r}; use 'extended' (sends top_k and neutralises "
+                "server-side samplers) or 'standard' (OpenAI's fields only)"
+            )
+        self.params = params
+        key = api_key or next((os.environ[e] for e in API_KEY_ENVS if os.environ.get(e)), None)
+        self._http = Transport(
+            base_url,
+            api_key=key,
+            timeout_s=float(timeout),
+            connect_timeout_s=float(connect_timeout),
+            retry=RetryPolicy(max_retries=int(max_retries), backoff_s=float(backoff)),
+        )
+        served = self._served_models()
+        self.model_name = self._choose_model(model, served)
+        window = context_window or n_ctx or _window_from(served.get(self.model_name))
+        self.context_window = int(window or 4096)
+        self._tokenize_route: str | None = None  # found on first count_tokens
+
+    # -- set-up ------------------------------------------------------------------------------
+
+    def _served_models(self) -> dict[str, dict[str, Any]]:
+        """``/models`` by id; empty when the server has no such listing (some don't)."""
+        try:
+            listing = self._http.get_json("/models")
+        except HTTPStatusError as exc:
+            if exc.status in (404, 405):
+                return {}
+            raise
+        entries = listing.get("data", []) if isinstance(listing, dict) else []
+        return {str(e["id"]): e for e in entries if isinstance(e, dict) and "id" in e}
+
+    def _choose_model(self, model: str | None, served: dict[str, dict[str, Any]]) -> str:
+        if model:
+            if served and model not in served:
+                raise BackendError(
+                    f"the server at {self._http.base_url} does not serve model {model!r}; it "
+                    f"serves: {', '.join(sorted(served))}. Pass one of those with --model"
+                )
+            return model
+        if not served:
+            raise BackendError(
+                f"the server at {self._http.base_url} lists no models; name one with --model"
+            )
+        return next(iter(served))
+
+    # -- tokens ------------------------------------------------------------------------------
+
+    def count_tokens(self, text: str) -> int:
+        """The server's own count where it offers a tokenizer endpoint, else an estimate.
+
+        Tried once each, the first that works is kept: llama-cpp-python's
+        ``/extras/tokenize``, then ``/tokenize`` at the server root (llama.cpp
+        server reads ``content``, vLLM reads ``prompt`` and ``model``).
+        """
+        if self._tokenize_route is None:
+            for route in ("//extras/tokenize", "//tokenize"):
+                count = self._tokenize(route, text)
+                if count is not None:
+                    self._tokenize_route = route
+                    return count
+            self._tokenize_route = ""
+        if self._tokenize_route:
+            count = self._tokenize(self._tokenize_route, text)
+            if count is not None:
+                return count
+        return super().count_tokens(text)
+
+    def _tokenize(self, route: str, text: str) -> int | None:
+        body = {"input": text, "content": text, "prompt": text, "model": self.model_name}
+        try:
+            answer = self._http.post_json(route, body)
+        except BackendError:
+            return None
+        if isinstance(answer, dict):
+            if isinstance(answer.get("tokens"), list):
+                return len(answer["tokens"])
+            if isinstance(answer.get("count"), int):
+                return int(answer["count"])
+        return None
+
+    # -- generation --------------------------------------------------------------------------
+
+    def complete(
+        self,
+        prompt: str,
+        config: GenerationConfig,
+        *,
+        on_token: TokenCallback | None = None,
+        grammar: str | None = None,
+        session: str | None = None,
+    ) -> Completion:
+        """Continue ``prompt`` via ``/completions``."""
+        body = {"prompt": prompt, **self._sampling(config)}
+        return self._generate("/completions", body, config, on_token, _completion_text)
+
+    def chat(
+        self,
+        messages: Sequence[Message],
+        config: GenerationConfig,
+        *,
+        on_token: TokenCallback | None = None,
+        session: str | None = None,
+    ) -> Completion:
+        """Reply via ``/chat/completions``; the server applies the model's chat template."""
+        body = {
+            "messages": [m.model_dump(exclude_none=True) for m in messages],
+            **self._sampling(config),
+        }
+        return self._generate("/chat/completions", body, config, on_token, _chat_text)
+
+    def _sampling(self, config: GenerationConfig) -> dict[str, Any]:
+        """GenerationConfig → request fields (see the module docstring)."""
+        extended = self.params == "extended"
+        if not extended and config.top_k is not None and not config.is_greedy:
+            raise UnsupportedSettingError(
+                f"top_k={config.top_k} cannot be sent with -o params=standard (OpenAI's API has "
+                "no top_k); use -o params=extended if the server accepts top_k (llama.cpp, vLLM), "
+                "or leave top_k unset"
+            )
+        body: dict[str, Any] = {
+            "model": self.model_name,
+            "max_tokens": config.max_new_tokens,
+            "presence_penalty": 0.0,
+            "frequency_penalty": 0.0,
+        }
+        if config.is_greedy:
+            body.update(temperature=0.0, top_p=1.0)
+            if extended:
+                body["top_k"] = 1
+        else:
+            body.update(temperature=config.temperature, top_p=config.top_p)
+            if config.seed is not None:
+                body["seed"] = config.seed
+            if extended:
+                body["top_k"] = config.top_k or 0
+        if extended:
+            body.update(min_p=0.0, repeat_penalty=1.0)
+        if config.stop:
+            stops = list(config.stop)
+            body["stop"] = stops if extended else stops[:OPENAI_MAX_STOPS]
+        return body
+
+    def _generate(
+        self,
+        path: str,
+        body: dict[str, Any],
+        config: GenerationConfig,
+        on_token: TokenCallback | None,
+        text_of: Any,
+    ) -> Completion:
+        started = time.perf_counter()
+        scanner = StopScanner(config.stop, on_token)
+        if on_token is None:
+            answer = self._http.post_json(path, body)
+            choice = _first_choice(answer)
+            scanner.feed(text_of(choice, streaming=False))
+            finish = _finish(choice.get("finish_reason"))
+            usage, timings = answer.get("usage"), answer.get("timings")
+            first_at = None
+        else:
+            finish, usage, timings, first_at = self._stream(path, body, scanner, text_of)
+        ended = time.perf_counter()
+        text = scanner.text if finish == "cancelled" else scanner.finish()
+        if scanner.stopped_by is not None:
+            finish = "stop"
+        return Completion(
+            text=text,
+            finish_reason=finish,
+            stop_sequence=scanner.stopped_by,
+            usage=self._usage(usage, body, text, finish, config),
+            timings=_timings(started, first_at, ended, timings),
+            model=self.model_name,
+        )
+
+    def _stream(
+        self, path: str, body: dict[str, Any], scanner: StopScanner, text_of: Any
+    ) -> tuple[str, Any, Any, float | None]:
+        request = {**body, "stream": True, "stream_options": {"include_usage": True}}
+        events: Iterator[dict[str, Any]] = self._http.post_stream(path, request)
+        finish, usage, timings, first_at = "stop", None, None, None
+        try:
+            for event in events:
+                usage = event.get("usage") or usage
+                timings = event.get("timings") or timings
+                choices = event.get("choices") or []
+                if not choices:
+                    continue
+                piece = text_of(choices[0], streaming=True)
+                if piece and first_at is None:
+                    first_at = time.perf_counter()
+                if scanner.feed(piece):
+                    break  # our stop sequence: closing the stream tells the server to stop
+                if choices[0].get("finish_reason"):
+                    finish = _finish(choices[0]["finish_reason"])
+        except KeyboardInterrupt:
+            finish = "cancelled"
+        except Exception as exc:
+            if type(exc).__name__ != "RunCancelled":
+                raise
+            finish = "cancelled"
+        finally:
+            close = getattr(events, "close", None)
+            if close is not None:
+                close()
+        return finish, usage, timings, first_at
+
+    def _usage(
+        self, reported: Any, body: dict[str, Any], text: str, finish: str, config: GenerationConfig
+    ) -> Usage:
+        """Token counts as the server reported them, or counted when it did not."""
+        if isinstance(reported, dict) and "prompt_tokens" in reported:
+            prompt = int(reported.get("prompt_tokens") or 0)
+            details = reported.get("prompt_tokens_details") or {}
+            cached = int(details.get("cached_tokens") or 0) if isinstance(details, dict) else 0
+            return Usage(
+                prompt_tokens=prompt,
+                prompt_tokens_evaluated=max(0, prompt - cached),
+                completion_tokens=int(reported.get("completion_tokens") or 0),
+            )
+        # Streams from servers that ignore include_usage (llama-cpp-python's) carry no usage.
+        prompt_text = body.get("prompt")
+        if not isinstance(prompt_text, str):
+            prompt_text = "\n".join(m["content"] for m in body.get("messages", []))
+        prompt = self.count_tokens(prompt_text)
+        if finish == "length":
+            generated = config.max_new_tokens  # the server stopped because it made that many
+        else:
+            generated = min(self.count_tokens(text) if text else 0, config.max_new_tokens)
+        return Usage(
+            prompt_tokens=prompt, prompt_tokens_evaluated=prompt, completion_tokens=generated
+        )
+
+
+def _completion_text(choice: dict[str, Any], *, streaming: bool) -> str:
+    return str(choice.get("text") or "")
+
+
+def _chat_text(choice: dict[str, Any], *, streaming: bool) -> str:
+    part = choice.get("delta" if streaming else "message") or {}
+    return str(part.get("content") or "")
+
+
+def _first_choice(answer: Any) -> dict[str, Any]:
+    choices = answer.get("choices") if isinstance(answer, dict) else None
+    if not choices or not isinstance(choices[0], dict):
+        raise BackendError(f"the server's answer has no choices: {str(answer)[:200]}")
+    return choices[0]
+
+
+def _finish(reason: Any) -> str:
+    return "length" if reason == "length" else "stop"
+
+
+def _window_from(entry: dict[str, Any] | None) -> int | None:
+    """A context size from a ``/models`` entry: vLLM's ``max_model_len``, llama.cpp's meta."""
+    if not entry:
+        return None
+    for value in (entry.get("max_model_len"), (entry.get("meta") or {}).get("n_ctx")):
+        if isinstance(value, int) and value > 0:
+            return value
+    return None
+
+
+def _timings(started: float, first_at: float | None, ended: float, server: Any) -> Timings:
+    """Wall-clock split; llama.cpp's server reports its own prompt/generation times."""
+    if isinstance(server, dict) and "prompt_ms" in server and "predicted_ms" in server:
+        return Timings(
+            total_s=ended - started,
+            prompt_s=float(server["prompt_ms"]) / 1000,
+            generation_s=float(server["predicted_ms"]) / 1000,
+        )
+    if first_at is None:
+        return Timings(total_s=ended - started)
+    return Timings(
+        total_s=ended - started, prompt_s=first_at - started, generation_s=ended - first_at
+    )

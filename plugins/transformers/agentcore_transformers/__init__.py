@@ -1,0 +1,1 @@
+"""agentcore backend for causal language models through Hugging Face transformers (CPU)."""
