@@ -181,6 +181,18 @@ def _generation_config(kwargs: dict, default):
         raise click.UsageError(f"invalid generation settings: {problems}") from None
 
 
+def _agent_options(kwargs: dict, default) -> dict:
+    """The constructor options every agent takes, from the shared CLI options."""
+    return {
+        "generation": _generation_config(kwargs, default),
+        "model": kwargs.pop("model"),
+        "backend_options": _parse_options(kwargs.pop("backend_options"), "--option"),
+        "prompt": kwargs.pop("prompt_name"),
+        "shots": kwargs.pop("shots"),
+        "settings": _parse_settings(kwargs.pop("settings")),
+    }
+
+
 def _run_agent(
     agent, task: str, *, agent_kind: str, max_steps: int | None, as_json: bool, quiet: bool
 ) -> None:
@@ -250,20 +262,14 @@ def run_react(
     """Answer QUESTION by reasoning and acting with tools (ReAct)."""
     from agentcore.react import DEFAULT_TOOLS, ReActAgent
 
-    config = _generation_config(kwargs, ReActAgent.default_generation)
-    settings = _parse_settings(kwargs.pop("settings"))
-    settings.setdefault("wikipedia", {}).setdefault("mode", wiki)
+    options = _agent_options(kwargs, ReActAgent.default_generation)
+    options["settings"].setdefault("wikipedia", {}).setdefault("mode", wiki)
     agent = ReActAgent(
         kwargs.pop("backend"),
         tools=list(tools) or list(DEFAULT_TOOLS),
         max_steps=max_steps,
         constrain=constrain,
-        model=kwargs.pop("model"),
-        backend_options=_parse_options(kwargs.pop("backend_options"), "--option"),
-        generation=config,
-        prompt=kwargs.pop("prompt_name"),
-        shots=kwargs.pop("shots"),
-        settings=settings,
+        **options,
     )
     _run_agent(
         agent,
@@ -300,18 +306,12 @@ def run_pal(problem: str, executor: str, retries: int, timeout_s: float, **kwarg
     """Solve PROBLEM by having the model write a program that a sandbox runs (PAL)."""
     from agentcore.pal import PALAgent
 
-    config = _generation_config(kwargs, PALAgent.default_generation)
     agent = PALAgent(
         kwargs.pop("backend"),
         executor=executor,
         retries=retries,
         timeout_s=timeout_s,
-        model=kwargs.pop("model"),
-        backend_options=_parse_options(kwargs.pop("backend_options"), "--option"),
-        generation=config,
-        prompt=kwargs.pop("prompt_name"),
-        shots=kwargs.pop("shots"),
-        settings=_parse_settings(kwargs.pop("settings")),
+        **_agent_options(kwargs, PALAgent.default_generation),
     )
     _run_agent(
         agent,
@@ -333,15 +333,8 @@ def run_prompt(text: str, **kwargs) -> None:
     """
     from agentcore.fewshot import PromptAgent
 
-    config = _generation_config(kwargs, PromptAgent.default_generation)
     agent = PromptAgent(
-        kwargs.pop("backend"),
-        model=kwargs.pop("model"),
-        backend_options=_parse_options(kwargs.pop("backend_options"), "--option"),
-        generation=config,
-        prompt=kwargs.pop("prompt_name"),
-        shots=kwargs.pop("shots"),
-        settings=_parse_settings(kwargs.pop("settings")),
+        kwargs.pop("backend"), **_agent_options(kwargs, PromptAgent.default_generation)
     )
     _run_agent(
         agent,

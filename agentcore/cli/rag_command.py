@@ -7,10 +7,9 @@ from pathlib import Path
 import click
 
 from agentcore.cli.commands import (
-    _generation_config,
+    _agent_options,
     _generation_options,
     _parse_options,
-    _parse_settings,
     _run_agent,
     run_group,
 )
@@ -59,7 +58,6 @@ def run_rag(
     """Answer QUESTION from retrieved passages, citing them as [1], [2] (RAG)."""
     from agentcore.rag import RAGAgent
 
-    config = _generation_config(kwargs, RAGAgent.default_generation)
     options = _parse_options(retriever_options, "--retriever-option")
     if index is None and "index" not in options and retriever in ("hybrid", "bm25", "dense"):
         raise click.UsageError(
@@ -72,12 +70,7 @@ def run_rag(
         index=index,
         retriever_options=options,
         k=k,
-        model=kwargs.pop("model"),
-        backend_options=_parse_options(kwargs.pop("backend_options"), "--option"),
-        generation=config,
-        prompt=kwargs.pop("prompt_name"),
-        shots=kwargs.pop("shots"),
-        settings=_parse_settings(kwargs.pop("settings")),
+        **_agent_options(kwargs, RAGAgent.default_generation),
     )
     _run_agent(
         agent,

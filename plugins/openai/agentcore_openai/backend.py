@@ -31,7 +31,7 @@ from typing import Any
 from agentcore.backends import LLMBackend, TokenCallback
 from agentcore.errors import BackendError, ConfigError, UnsupportedSettingError
 from agentcore.models import Completion, GenerationConfig, Message, Timings, Usage
-from agentcore_openai.stops import StopScanner
+from agentcore.stops import StopScanner
 from agentcore_openai.transport import HTTPStatusError, RetryPolicy, Transport
 
 API_KEY_ENVS = ("AGENTCORE_OPENAI_API_KEY", "OPENAI_API_KEY")

@@ -31,8 +31,8 @@ from transformers import (
 from agentcore.backends import LLMBackend, TokenCallback
 from agentcore.errors import BackendError, ConfigError
 from agentcore.models import Completion, GenerationConfig, Message, Timings, Usage
+from agentcore.stops import StopScanner
 from agentcore_transformers.loading import DTYPES, find_source, load
-from agentcore_transformers.stops import StopScanner
 
 OPTIONS = ("model", "dtype", "n_threads", "n_ctx", "cache")
 END_MARKERS = (
