@@ -6,6 +6,7 @@ schemas (llama.cpp). A step is well-formed when the parser got a valid action fr
 reported: finished runs, exact match of the answer, and time.
 
 Run: .venv/bin/python benchmarks/react_wellformed.py [-n 100] [--model qwen2.5-coder-1.5b]
+     [--variants never,always,repair]
 """
 
 from __future__ import annotations
@@ -33,22 +34,42 @@ def normalize(text: str) -> str:
     return " ".join(text.split())
 
 
+VARIANTS: dict[str, tuple[str, bool | None]] = {
+    "never": ("tolerant parser only", False),
+    "repair": ("repair under grammar", None),
+    "always": ("grammar (GBNF)", True),
+}
+
+
 def evaluate(agent: ReActAgent, questions: list[dict]) -> dict[str, float]:
-    steps = wellformed = finished = exact = 0
+    """Run every question; a step is well-formed when its first attempt parsed to an action.
+
+    ``repaired`` counts steps whose first attempt was malformed and was regenerated under the
+    grammar (the ``repair`` variant); ``usable`` counts steps that ended with an action either way.
+    """
+    steps = wellformed = usable = repaired = finished = exact = 0
     started = time.perf_counter()
     for i, item in enumerate(questions, 1):
         result = agent.run(item["question"])
         for step in result.steps:
             if step.kind.value == "react":
                 steps += 1
-                wellformed += step.action is not None
+                usable += step.action is not None
+                repaired += step.repaired_from is not None
+                wellformed += step.action is not None and step.repaired_from is None
         finished += result.status is RunStatus.FINISHED
         exact += normalize(result.answer or "") == normalize(item["answer"])
-        print(f"\r  {i}/{len(questions)}", end="", file=sys.stderr, flush=True)
-    print(file=sys.stderr)
+        print(
+            f"  {i}/{len(questions)} steps {steps} well-formed {wellformed} usable {usable} "
+            f"finished {finished} em {exact} {time.perf_counter() - started:.0f}s",
+            file=sys.stderr,
+            flush=True,
+        )
     return {
         "steps": steps,
         "wellformed": 100.0 * wellformed / max(steps, 1),
+        "usable": 100.0 * usable / max(steps, 1),
+        "repaired": repaired,
         "finished": finished,
         "em": 100.0 * exact / len(questions),
         "seconds": time.perf_counter() - started,
@@ -60,14 +81,19 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=100)
     parser.add_argument("--model", default="qwen2.5-coder-1.5b")
     parser.add_argument("--max-steps", type=int, default=7)
+    parser.add_argument(
+        "--variants",
+        default="never,always",
+        help="comma-separated, from: " + ", ".join(VARIANTS),
+    )
     args = parser.parse_args()
     with gzip.open(DATA, "rt", encoding="utf-8") as handle:
         questions = [json.loads(line) for line in handle][: args.n]
     backend = get_plugin_manager().create("backend", "llama-cpp", model=args.model)
     rows = []
-    for constrain in (False, True):
+    for variant in args.variants.split(","):
+        label, constrain = VARIANTS[variant.strip()]
         agent = ReActAgent(backend, max_steps=args.max_steps, constrain=constrain)
-        label = "grammar (GBNF)" if constrain else "tolerant parser only"
         print(f"{label}:", file=sys.stderr)
         rows.append((label, evaluate(agent, questions)))
     print(
@@ -75,13 +101,13 @@ def main() -> None:
         f"max_steps {args.max_steps}"
     )
     print(
-        f"{'variant':<22} {'steps':>6} {'well-formed %':>13} {'finished':>9} {'EM %':>6} "
-        f"{'time s':>8}"
+        f"{'variant':<22} {'steps':>6} {'well-formed %':>13} {'repaired':>8} {'usable %':>8} "
+        f"{'finished':>9} {'EM %':>6} {'time s':>8}"
     )
     for label, r in rows:
         print(
-            f"{label:<22} {r['steps']:>6} {r['wellformed']:>13.1f} {r['finished']:>9} "
-            f"{r['em']:>6.1f} {r['seconds']:>8.0f}"
+            f"{label:<22} {r['steps']:>6} {r['wellformed']:>13.1f} {r['repaired']:>8} "
+            f"{r['usable']:>8.1f} {r['finished']:>9} {r['em']:>6.1f} {r['seconds']:>8.0f}"
         )
 
 

@@ -8,6 +8,9 @@ import click
 
 from agentcore.cli.main import cli
 
+#: ``--grammar`` choices → ``ReActAgent(constrain=...)``.
+GRAMMAR_MODES: dict[str, bool | None] = {"repair": None, "always": True, "never": False}
+
 
 @cli.command("plugins")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
@@ -251,13 +254,18 @@ def run_group() -> None:
     help="Wikipedia backend for search/lookup.",
 )
 @click.option(
-    "--constrain/--no-constrain",
-    default=False,
-    help="Grammar-constrain actions (backends that support it).",
+    "--grammar",
+    "grammar_mode",
+    type=click.Choice(list(GRAMMAR_MODES)),
+    default="repair",
+    show_default=True,
+    help="Grammar-constrained actions on backends that support them: 'repair' regenerates only "
+    "a malformed step under the grammar, 'always' constrains every step, 'never' relies on the "
+    "tolerant parser alone.",
 )
 @_generation_options
 def run_react(
-    question: str, tools: tuple[str, ...], max_steps: int, wiki: str, constrain: bool, **kwargs
+    question: str, tools: tuple[str, ...], max_steps: int, wiki: str, grammar_mode: str, **kwargs
 ) -> None:
     """Answer QUESTION by reasoning and acting with tools (ReAct)."""
     from agentcore.react import DEFAULT_TOOLS, ReActAgent
@@ -268,7 +276,7 @@ def run_react(
         kwargs.pop("backend"),
         tools=list(tools) or list(DEFAULT_TOOLS),
         max_steps=max_steps,
-        constrain=constrain,
+        constrain=GRAMMAR_MODES[grammar_mode],
         **options,
     )
     _run_agent(
