@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import re
-import string
 import sys
 import time
 from pathlib import Path
@@ -23,15 +21,9 @@ from pathlib import Path
 from agentcore import ReActAgent
 from agentcore.models import RunStatus
 from agentcore.plugins import get_plugin_manager
+from agentcore.scoring import exact_match
 
 DATA = Path(__file__).parent / "data" / "hotpotqa_questions.jsonl.gz"
-
-
-def normalize(text: str) -> str:
-    text = text.lower()
-    text = "".join(c for c in text if c not in set(string.punctuation))
-    text = re.sub(r"\b(a|an|the)\b", " ", text)
-    return " ".join(text.split())
 
 
 VARIANTS: dict[str, tuple[str, bool | None]] = {
@@ -58,7 +50,7 @@ def evaluate(agent: ReActAgent, questions: list[dict]) -> dict[str, float]:
                 repaired += step.repaired_from is not None
                 wellformed += step.action is not None and step.repaired_from is None
         finished += result.status is RunStatus.FINISHED
-        exact += normalize(result.answer or "") == normalize(item["answer"])
+        exact += exact_match(result.answer, item["answer"])
         print(
             f"  {i}/{len(questions)} steps {steps} well-formed {wellformed} usable {usable} "
             f"finished {finished} em {exact} {time.perf_counter() - started:.0f}s",
@@ -81,6 +73,7 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=100)
     parser.add_argument("--model", default="qwen2.5-coder-1.5b")
     parser.add_argument("--max-steps", type=int, default=7)
+    parser.add_argument("--threads", type=int, default=None, help="llama.cpp threads")
     parser.add_argument(
         "--variants",
         default="never,always",
@@ -89,7 +82,8 @@ def main() -> None:
     args = parser.parse_args()
     with gzip.open(DATA, "rt", encoding="utf-8") as handle:
         questions = [json.loads(line) for line in handle][: args.n]
-    backend = get_plugin_manager().create("backend", "llama-cpp", model=args.model)
+    options = {"n_threads": args.threads} if args.threads else {}
+    backend = get_plugin_manager().create("backend", "llama-cpp", model=args.model, **options)
     rows = []
     for variant in args.variants.split(","):
         label, constrain = VARIANTS[variant.strip()]

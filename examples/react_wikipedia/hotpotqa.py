@@ -1,4 +1,4 @@
-"""Run the ReAct agent on the first N HotpotQA questions and print answer vs gold for each."""
+"""Run the ReAct agent on the first N HotpotQA questions; print answer vs gold and the score."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from agentcore import ReActAgent
+from agentcore.scoring import exact_match
 
 DATA = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "hotpotqa_questions.jsonl.gz"
 
@@ -21,13 +22,17 @@ def main() -> None:
     with gzip.open(DATA, "rt", encoding="utf-8") as handle:
         questions = [json.loads(line) for line in handle][: args.n]
     agent = ReActAgent("llama-cpp", model=args.model, max_steps=args.max_steps)
+    correct = 0
     for item in questions:
         result = agent.run(item["question"])
+        ok = exact_match(result.answer, item["answer"])
+        correct += ok
         print(f"Q: {item['question']}")
         print(
-            f"   agent: {result.answer!r} ({result.status.value}, {len(result.steps)} steps, "
-            f"{result.duration_s:.1f}s)   gold: {item['answer']!r}"
+            f"   {'✓' if ok else '✗'} agent: {result.answer!r} ({result.status.value}, "
+            f"{len(result.steps)} steps, {result.duration_s:.1f}s)   gold: {item['answer']!r}"
         )
+    print(f"exact match: {correct}/{len(questions)} (HotpotQA normalisation)")
 
 
 if __name__ == "__main__":
