@@ -1,10 +1,18 @@
 """Single-call prompting: zero-, one- or few-shot, including chain-of-thought.
 
 The prompt file supplies the instructions, exemplars and question template;
-``shots`` picks how many exemplars (all that fit when ``None``). The answer is
-what the prompt's ``answer_pattern`` extra captures from the completion (the
-first group of a regular expression, e.g. ``The answer is (.+?)\\.`` for
-chain-of-thought), or the completion's first line.
+``shots`` picks how many exemplars (all that fit when ``None``). Extras the
+prompt may set:
+
+- ``answer_pattern``: the answer is the first group of this regular expression
+  in the completion (e.g. ``The answer is (.+?)\\.`` for chain-of-thought);
+  otherwise the completion's first line;
+- ``choices``: ``a|b|c`` — a classification: the answer is the choice the
+  completion starts with, matched case-insensitively and returned as written
+  here, so ``" Mixed."`` is ``mixed``;
+- ``stop``: ``|``-separated stop sequences;
+- ``max_new_tokens``: a cap for this prompt (a one-word label needs few tokens,
+  and the cap is also all the room it reserves in the context window).
 """
 
 from __future__ import annotations
@@ -38,9 +46,20 @@ class PromptAgent(Agent):
             ) from None
         stops = self.template.extras.get("stop", "")
         self.stops = tuple(s for s in stops.split("|") if s)
+        choices = self.template.extras.get("choices", "")
+        self.choices = tuple(c.strip() for c in choices.split("|") if c.strip())
+        cap = self.template.extras.get("max_new_tokens")
+        try:
+            self.max_new_tokens = int(cap) if cap else None
+        except ValueError:
+            raise ConfigError(
+                f"prompt {self.template.name!r}: max_new_tokens must be an integer, got {cap!r}"
+            ) from None
 
     def _loop(self, run: RunResult) -> Iterator[Step]:
         config = self.generation.with_stop(*self.stops)
+        if self.max_new_tokens is not None and config.max_new_tokens > self.max_new_tokens:
+            config = config.model_copy(update={"max_new_tokens": self.max_new_tokens})
         fit = fit_prompt(
             self.template,
             run.input,
@@ -56,15 +75,31 @@ class PromptAgent(Agent):
         step = self._new_step(1, fit.prompt, completion, kind=StepKind.FINAL)
         text = completion.text.strip()
         step.thought = text
-        if self.answer_pattern is not None:
-            match = self.answer_pattern.search(text)
-            answer = match.group(1).strip() if match else None
-        else:
-            answer = text.splitlines()[0].strip() if text else None
+        answer = self._answer(text)
         if answer:
             run.answer, run.status = answer, RunStatus.FINISHED
         else:
             run.status = RunStatus.ERROR
-            run.error = "the completion has no answer in the expected form"
+            run.error = (
+                f"the completion {text[:80]!r} is none of: {', '.join(self.choices)}"
+                if self.choices
+                else "the completion has no answer in the expected form"
+            )
             step.parse_error = run.error
         yield step
+
+    def _answer(self, text: str) -> str | None:
+        if self.answer_pattern is not None:
+            match = self.answer_pattern.search(text)
+            text = match.group(1).strip() if match else ""
+        elif text:
+            text = text.splitlines()[0].strip()
+        if self.choices:
+            head = text.lstrip(" \t\"'*:-([").lower()
+            for choice in sorted(self.choices, key=len, reverse=True):
+                if head.startswith(choice.lower()):
+                    rest = head[len(choice) :]
+                    if not rest or not rest[0].isalnum():
+                        return choice
+            return None
+        return text or None

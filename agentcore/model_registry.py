@@ -29,6 +29,7 @@ from agentcore.errors import ConfigError, ModelIntegrityError, NotFoundError
 
 DEFAULT_MODEL = "qwen2.5-coder-1.5b"
 FAST_MODEL = "qwen2.5-coder-0.5b"
+MODEL_ENV = "AGENTCORE_MODEL"
 _CHUNK = 8 * 1024 * 1024
 
 ProgressCallback = Callable[[int, int], None]
@@ -150,6 +151,15 @@ def cache_dir() -> Path:
     return Path(root)
 
 
+def default_model() -> str:
+    """The model used when none is named: ``$AGENTCORE_MODEL`` if set, else the 1.5B Qwen.
+
+    The variable lets a user (or a test run) pick a faster or bigger model for every
+    command and script at once without editing them.
+    """
+    return os.environ.get(MODEL_ENV, "").strip() or DEFAULT_MODEL
+
+
 def resolve_model(name_or_path: str | None, progress: ProgressCallback | None = None) -> Path:
     """A verified local GGUF file for a registry name, or the given path.
 
@@ -157,7 +167,8 @@ def resolve_model(name_or_path: str | None, progress: ProgressCallback | None = 
     against the recorded SHA-256. A path to any GGUF file is accepted as is
     (the user vouches for it); a missing path is a clear error.
     """
-    name = name_or_path or DEFAULT_MODEL
+    name = name_or_path or default_model()
+    source = "" if name_or_path else f" (from ${MODEL_ENV})"
     if name in KNOWN_MODELS:
         return ensure_model(KNOWN_MODELS[name], progress)
     path = Path(name).expanduser()
@@ -165,8 +176,11 @@ def resolve_model(name_or_path: str | None, progress: ProgressCallback | None = 
         return path
     looks_like_path = os.sep in name or name.endswith(".gguf")
     if looks_like_path:
-        raise ConfigError(f"model file {str(path)!r} does not exist; give a path to a .gguf file")
-    raise NotFoundError("model", name, list(KNOWN_MODELS), "Or pass a path to a .gguf file")
+        raise ConfigError(
+            f"model file {str(path)!r}{source} does not exist; give a path to a .gguf file"
+        )
+    hint = f"The name came from ${MODEL_ENV}; fix or unset it. " if source else ""
+    raise NotFoundError("model", name, list(KNOWN_MODELS), hint + "Or pass a path to a .gguf file")
 
 
 def ensure_model(model: KnownModel, progress: ProgressCallback | None = None) -> Path:

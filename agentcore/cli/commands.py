@@ -361,7 +361,7 @@ def run_prompt(text: str, **kwargs) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 def models_command(as_json: bool) -> None:
     """List the GGUF models known to agentcore and whether each is installed."""
-    from agentcore.model_registry import DEFAULT_MODEL, KNOWN_MODELS, cache_dir
+    from agentcore.model_registry import KNOWN_MODELS, MODEL_ENV, cache_dir, default_model
 
     rows = []
     for model in KNOWN_MODELS.values():
@@ -369,7 +369,7 @@ def models_command(as_json: bool) -> None:
         rows.append(
             {
                 "name": model.name,
-                "default": model.name == DEFAULT_MODEL,
+                "default": model.name == default_model(),
                 "quantization": model.quantization,
                 "size_mb": round(model.size / 1e6),
                 "source": f"{model.distributions[0]}"
@@ -390,7 +390,10 @@ def models_command(as_json: bool) -> None:
         click.echo(f"  {row['quantization']}, {row['size_mb']} MB, {state}")
         click.echo(f"    {row['description']}")
         click.echo(f"    source: {row['source']}  sha256: {row['sha256'][:16]}…")
-    click.echo("(* default; any path to a .gguf file also works with --model)")
+    click.echo(
+        f"(* default, set ${MODEL_ENV} to change it; any path to a .gguf file also works "
+        "with --model)"
+    )
 
 
 @cli.command("prompts")

@@ -13,6 +13,8 @@ REVIEWS = [
     ("Stopped charging after a week. Waste of money.", "negative"),
     ("Comfortable, though the sizing runs small.", "mixed"),
 ]
+#: Fits the zero-shot prompt and the answer, but not all five exemplars.
+SMALL_CONTEXT = 100
 
 
 def main() -> None:
@@ -30,10 +32,10 @@ def main() -> None:
         ]
         print(f"{review[:56]:<58} {gold:>8} " + " ".join(f"{a:>9}" for a in answers))
 
-    small = pm.create("backend", "llama-cpp", model=args.model, n_ctx=160)
+    small = pm.create("backend", "llama-cpp", model=args.model, n_ctx=SMALL_CONTEXT)
     result = PromptAgent(small, prompt="classify/sentiment", shots=5).run(REVIEWS[0][0])
     print(
-        f"\nWith a 160-token context window and shots=5: used {result.shots} exemplars "
+        f"\nWith a {SMALL_CONTEXT}-token context window and shots=5: used {result.shots} exemplars "
         f"-> {result.answer!r}"
     )
     for note in result.notes:

@@ -19,7 +19,7 @@ from typing import Any
 
 from agentcore.backends import LLMBackend, TokenCallback
 from agentcore.errors import BackendError, ConfigError
-from agentcore.model_registry import DEFAULT_MODEL, KNOWN_MODELS, resolve_model, stderr_progress
+from agentcore.model_registry import KNOWN_MODELS, default_model, resolve_model, stderr_progress
 from agentcore.models import Completion, GenerationConfig, Message, Timings, Usage
 
 MAX_SAVED_SESSIONS = 4
@@ -53,9 +53,9 @@ class LlamaCppBackend(LLMBackend):
                 "llama-cpp-python is not installed; run `make setup` "
                 "(or pip install agentcore-llama-cpp)"
             ) from exc
-        path = resolve_model(model, stderr_progress(f"preparing model {model or 'default'}"))
+        name = model or default_model()
+        path = resolve_model(model, stderr_progress(f"preparing model {name}"))
         threads = int(n_threads) if n_threads else (os.cpu_count() or 2)
-        name = model or DEFAULT_MODEL
         self.model_name = name if name in KNOWN_MODELS else path.name
         self.model_path = path
         self.context_window = int(n_ctx)
