@@ -37,6 +37,7 @@ FAST_MODEL = "qwen2.5-coder-0.5b"
 
 #: (pattern in the command, regexes its output must match)
 EXPECTED: list[tuple[str, list[str]]] = [
+    ("--json", [r'"status": "finished"', r'"answer": "\S']),  # the run record, not the render
     ("run react", [r"Answer: \S"]),
     ("hotpotqa.py", [r"(?m)^Q: ", r"exact match: \d+/5"]),
     (
