@@ -9,7 +9,7 @@ already holds ``--existing`` runs (inserts into a larger table).
 
 For scale: one ReAct step on the embedded 1.5B model takes seconds.
 
-Run: .venv/bin/python benchmarks/store_overhead.py [--runs 30] [--steps 5] [--existing 2000]
+Run: .venv/bin/python benchmarks/store_overhead.py [--runs 30] [--steps 5] [--existing 1000]
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--steps", type=int, default=5)
-    parser.add_argument("--existing", type=int, default=2000, help="runs already in the file")
+    parser.add_argument("--existing", type=int, default=1000, help="runs already in the file")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         fresh = str(Path(scratch) / "fresh.duckdb")
