@@ -19,6 +19,11 @@ Generation settings keep agentcore's meaning:
 * stop sequences are sent to the server *and* checked here as the text
   streams in, so they are honoured (and never returned) even by servers that
   limit their number or echo them.
+
+Grammar-constrained actions: with ``-o grammar=gbnf`` the backend declares
+``supports_grammar`` and sends the ReAct grammar as the request's ``grammar``
+field, which llama.cpp's server and llama-cpp-python's server apply. Off by
+default: other servers reject the field or spell it differently.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from agentcore_openai.transport import HTTPStatusError, RetryPolicy, Transport
 
 API_KEY_ENVS = ("AGENTCORE_OPENAI_API_KEY", "OPENAI_API_KEY")
 PARAMS = ("extended", "standard")
+GRAMMARS = ("off", "gbnf")
 OPENAI_MAX_STOPS = 4
 OPTIONS = (
     "base_url",
@@ -47,6 +53,7 @@ OPTIONS = (
     "connect_timeout",
     "max_retries",
     "backoff",
+    "grammar",
 )
 
 
@@ -69,6 +76,7 @@ class OpenAIBackend(LLMBackend):
         connect_timeout: float | str = 10.0,
         max_retries: int | str = 3,
         backoff: float | str = 0.5,
+        grammar: str = "off",
         **unknown: Any,
     ) -> None:
         if unknown:
@@ -81,7 +89,18 @@ class OpenAIBackend(LLMBackend):
                 f"openai backend: params={params!r}; use 'extended' (sends top_k and neutralises "
                 "server-side samplers) or 'standard' (OpenAI's fields only)"
             )
+        if grammar not in GRAMMARS:
+            raise ConfigError(
+                f"openai backend: grammar={grammar!r}; use 'gbnf' (llama.cpp and llama-cpp-python "
+                "servers accept GBNF grammars) or 'off'"
+            )
+        if grammar == "gbnf" and params == "standard":
+            raise ConfigError(
+                "openai backend: grammar=gbnf sends a field outside OpenAI's API, which "
+                "params=standard promises not to do; use params=extended"
+            )
         self.params = params
+        self.supports_grammar = grammar == "gbnf"
         key = api_key or next((os.environ[e] for e in API_KEY_ENVS if os.environ.get(e)), None)
         self._http = Transport(
             base_url,
@@ -169,8 +188,15 @@ class OpenAIBackend(LLMBackend):
         grammar: str | None = None,
         session: str | None = None,
     ) -> Completion:
-        """Continue ``prompt`` via ``/completions``."""
+        """Continue ``prompt`` via ``/completions``, under ``grammar`` when enabled."""
         body = {"prompt": prompt, **self._sampling(config)}
+        if grammar is not None:
+            if not self.supports_grammar:
+                raise UnsupportedSettingError(
+                    "a grammar was given but this openai backend sends none; create it with "
+                    "-o grammar=gbnf if the server is llama.cpp's or llama-cpp-python's"
+                )
+            body["grammar"] = grammar
         return self._generate("/completions", body, config, on_token, _completion_text)
 
     def chat(

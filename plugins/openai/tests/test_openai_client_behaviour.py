@@ -84,6 +84,25 @@ def test_standard_params_send_only_openai_fields_and_refuse_top_k(fake_server):
         backend.complete("p", GenerationConfig(temperature=0.5, top_k=5))
 
 
+def test_grammar_is_sent_only_when_enabled(fake_server):
+    Reply = fake_server.Reply
+    fake_server.script["/v1/completions"] = [Reply(body=fake_server.completion_body("ok"))]
+    plain = make(fake_server)
+    assert plain.supports_grammar is False
+    with pytest.raises(UnsupportedSettingError, match="-o grammar=gbnf"):
+        plain.complete("p", GREEDY, grammar='root ::= "x"')
+    constrained = make(fake_server, grammar="gbnf")
+    assert constrained.supports_grammar is True
+    constrained.complete("p", GREEDY, grammar='root ::= "x"')
+    assert fake_server.requests[-1]["body"]["grammar"] == 'root ::= "x"'
+    constrained.complete("p", GREEDY)
+    assert "grammar" not in fake_server.requests[-1]["body"]
+    with pytest.raises(ConfigError, match="grammar='json'"):
+        make(fake_server, grammar="json")
+    with pytest.raises(ConfigError, match="params=extended"):
+        make(fake_server, grammar="gbnf", params="standard")
+
+
 def test_stops_are_enforced_client_side_when_the_server_ignores_them(fake_server):
     Reply = fake_server.Reply
     body_of = fake_server.completion_body
@@ -276,6 +295,28 @@ def test_chat_over_the_real_server(llama_server):
     assert streamed.text == "".join(pieces) == plain.text
     assert plain.finish_reason == streamed.finish_reason == "stop"
     assert plain.usage.prompt_tokens > 10 and 0 < plain.usage.completion_tokens <= 20
+
+
+@pytest.mark.slow
+def test_the_real_server_applies_the_react_grammar(llama_server):
+    """The prompt invites a story; under the grammar the reply is one thought and one action."""
+    from agentcore.grammar import react_step_grammar
+    from agentcore.parsing import parse_react_step
+    from agentcore.tools import tool
+
+    @tool
+    def search(entity: str) -> str:
+        """Search."""
+        return entity
+
+    specs = {"search": search.spec}
+    backend = OpenAIBackend(llama_server.model, base_url=llama_server.base_url, grammar="gbnf")
+    prompt = "Question: Tell me a joke about cats, as a long story.\nThought 1:"
+    config = GenerationConfig(max_new_tokens=80)
+    text = backend.complete(prompt, config, grammar=react_step_grammar(list(specs.values()))).text
+    parsed = parse_react_step(text, specs)
+    assert parsed.error is None, text
+    assert parsed.action.tool in ("search", "finish")
 
 
 @pytest.mark.slow
