@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from agentcore.backends import LLMBackend, TokenCallback
+from agentcore.backends import LLMBackend, RetryCallback, TokenCallback
 from agentcore.errors import AgentcoreError, ConfigError
 from agentcore.models import (
     Completion,
@@ -88,6 +88,8 @@ class Agent:
         self.settings = settings or {}
         self.keep_prompts = keep_prompts
         self._cancel = threading.Event()
+        self._on_token: TokenCallback | None = None
+        self._on_retry: RetryCallback | None = None
 
     # -- construction helpers ----------------------------------------------------------------
 
@@ -115,14 +117,31 @@ class Agent:
 
     # -- public API --------------------------------------------------------------------------
 
-    def run(self, task: str, *, on_token: TokenCallback | None = None) -> RunResult:
+    def run(
+        self,
+        task: str,
+        *,
+        on_token: TokenCallback | None = None,
+        on_retry: RetryCallback | None = None,
+    ) -> RunResult:
         """Run to the end and return the complete result."""
-        return self.stream(task, on_token=on_token).result
+        return self.stream(task, on_token=on_token, on_retry=on_retry).result
 
-    def stream(self, task: str, *, on_token: TokenCallback | None = None) -> RunStream:
-        """Start a run whose steps can be iterated as they complete."""
+    def stream(
+        self,
+        task: str,
+        *,
+        on_token: TokenCallback | None = None,
+        on_retry: RetryCallback | None = None,
+    ) -> RunStream:
+        """Start a run whose steps can be iterated as they complete.
+
+        ``on_token`` receives generated text as it streams; ``on_retry`` is told when the
+        text streamed so far for a step is discarded and generated again (a malformed ReAct
+        step repaired under the grammar), so a live display can start the step afresh.
+        """
         holder: dict[str, RunResult] = {}
-        return RunStream(self._lifecycle(task, on_token, holder), holder)
+        return RunStream(self._lifecycle(task, on_token, holder, on_retry), holder)
 
     def cancel(self) -> None:
         """Ask the current run to stop; it ends with status ``cancelled``."""
@@ -134,7 +153,11 @@ class Agent:
     # -- the lifecycle -----------------------------------------------------------------------
 
     def _lifecycle(
-        self, task: str, on_token: TokenCallback | None, holder: dict[str, RunResult]
+        self,
+        task: str,
+        on_token: TokenCallback | None,
+        holder: dict[str, RunResult],
+        on_retry: RetryCallback | None = None,
     ) -> Iterator[Step]:
         self._cancel.clear()
         if not isinstance(task, str) or not task.strip():
@@ -163,6 +186,7 @@ class Agent:
             ),
         )
         self._on_token = on_token
+        self._on_retry = on_retry
         try:
             for step in self._loop(run):
                 run.steps.append(step)
@@ -187,6 +211,11 @@ class Agent:
 
     def _loop(self, run: RunResult) -> Iterator[Step]:
         raise NotImplementedError
+
+    def _retrying(self, step_index: int, reason: str) -> None:
+        """Tell the caller that step ``step_index``'s streamed text is being redone."""
+        if self._on_retry is not None:
+            self._on_retry(step_index, reason)
 
     # -- calling the model -------------------------------------------------------------------
 

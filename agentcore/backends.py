@@ -8,6 +8,8 @@ from collections.abc import Callable, Sequence
 from agentcore.models import Completion, GenerationConfig, Message
 
 TokenCallback = Callable[[str], None]
+RetryCallback = Callable[[int, str], None]
+"""Called with (step index, reason) when a step's generation is thrown away and redone."""
 """Called with each piece of text as it is generated. Raising ``KeyboardInterrupt``
 (or any exception) from it stops generation."""
 

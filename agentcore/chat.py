@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from agentcore.agent import RunStream
-from agentcore.backends import TokenCallback
+from agentcore.backends import RetryCallback, TokenCallback
 from agentcore.errors import ConfigError
 from agentcore.memory import (
     Conversation,
@@ -65,13 +65,23 @@ class ChatAgent(ReActAgent):
         self._tool_state: dict[str, dict[str, Any]] = {}
 
     def chat(
-        self, session_id: str, message: str, *, on_token: TokenCallback | None = None
+        self,
+        session_id: str,
+        message: str,
+        *,
+        on_token: TokenCallback | None = None,
+        on_retry: RetryCallback | None = None,
     ) -> RunResult:
         """One user turn: returns the run whose ``answer`` is the agent's reply."""
-        return self.chat_stream(session_id, message, on_token=on_token).result
+        return self.chat_stream(session_id, message, on_token=on_token, on_retry=on_retry).result
 
     def chat_stream(
-        self, session_id: str, message: str, *, on_token: TokenCallback | None = None
+        self,
+        session_id: str,
+        message: str,
+        *,
+        on_token: TokenCallback | None = None,
+        on_retry: RetryCallback | None = None,
     ) -> RunStream:
         """Like :meth:`chat`, but steps can be iterated as they complete."""
         if not session_id or not isinstance(session_id, str):
@@ -80,7 +90,7 @@ class ChatAgent(ReActAgent):
         conversation.add_user(message)
         self._conversation = conversation
         holder: dict[str, RunResult] = {}
-        steps = self._lifecycle(message, on_token, holder)
+        steps = self._lifecycle(message, on_token, holder, on_retry)
 
         def saved_after(steps: Iterator[Step]) -> Iterator[Step]:
             try:

@@ -116,6 +116,9 @@ class ReActAgent(Agent):
         repaired_from = None
         if parsed.action is None and grammar is not None and always is None:
             first = completion
+            self._retrying(
+                index, "no valid action in that output; generating it again under the grammar"
+            )
             completion = self._generate(run, index, prompt, config, grammar=grammar)
             repaired = parse_react_step(completion.text, self.specs)
             if repaired.action is not None:

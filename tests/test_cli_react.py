@@ -57,7 +57,7 @@ def plugin(monkeypatch, encyclopedia_tools):
     return script
 
 
-def run(*extra: str) -> str:
+def run(*extra: str, json: bool = True) -> str:
     result = CliRunner().invoke(
         cli,
         [
@@ -70,7 +70,7 @@ def run(*extra: str) -> str:
             "search",
             "-t",
             "lookup",
-            "--json",
+            *(["--json"] if json else []),
             *extra,
         ],
     )
@@ -95,3 +95,12 @@ def test_never_leaves_the_malformed_step(plugin):
     output = run("--grammar", "never")
     assert plugin.backends[0].grammars[:2] == [None, None]
     assert "Invalid format" in output
+
+
+def test_live_output_shows_the_discarded_attempt_and_starts_the_step_again(plugin):
+    output = run(json=False)
+    lines = output.splitlines()
+    first = lines.index("Thought 1: I copy the observation instead of acting")
+    assert lines[first + 1].startswith("  ↻ step 1: no valid action")
+    assert lines[first + 2] == "Thought 1: I search."
+    assert lines[first + 3] == "Action 1: search[Arthur's Magazine]"

@@ -240,7 +240,11 @@ def test_malformed_step_is_repaired_under_the_grammar(scripted, encyclopedia_too
         " done\nAction 2: finish[Arthur's Magazine]",
         supports_grammar=True,
     )
-    result = make_agent(backend, encyclopedia_tools, pm).run(QUESTION)
+    retries = []
+    result = make_agent(backend, encyclopedia_tools, pm).run(
+        QUESTION, on_retry=lambda index, reason: retries.append((index, reason))
+    )
+    assert retries == [(1, retries[0][1])] and "grammar" in retries[0][1]
     assert backend.grammars[0] is None  # unconstrained first
     assert backend.grammars[1] is not None and "search-call" in backend.grammars[1]
     assert backend.grammars[2] is None  # the next step is unconstrained again

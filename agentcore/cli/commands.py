@@ -206,7 +206,11 @@ def _run_agent(
     if not as_json and not quiet:
         renderer = LiveRenderer(agent=agent_kind, max_steps=max_steps)
         renderer.start(agent_kind, task, agent.backend.name, agent.backend.model_name)
-    stream = agent.stream(task, on_token=renderer.on_token if renderer else None)
+    stream = agent.stream(
+        task,
+        on_token=renderer.on_token if renderer else None,
+        on_retry=renderer.on_retry if renderer else None,
+    )
     try:
         for step in stream:
             if renderer:

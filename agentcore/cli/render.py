@@ -41,6 +41,13 @@ class LiveRenderer:
             self._echo(self._prefix(), nl=False, fg="cyan")
         self._echo(piece, nl=False, fg="cyan")
 
+    def on_retry(self, step_index: int, reason: str) -> None:
+        """The step's streamed text is discarded: say why, and stream the new attempt afresh."""
+        if self._open_step:
+            self._echo("")
+            self._open_step = False
+        self._echo(f"  ↻ step {step_index}: {reason}", dim=True)
+
     def _prefix(self) -> str:
         """What the prompt put before the model's text, so the stream reads as a transcript."""
         n = self._step_number
