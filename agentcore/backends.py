@@ -5,13 +5,30 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 
+from agentcore.errors import BackendError
 from agentcore.models import Completion, GenerationConfig, Message
 
 TokenCallback = Callable[[str], None]
-RetryCallback = Callable[[int, str], None]
-"""Called with (step index, reason) when a step's generation is thrown away and redone."""
 """Called with each piece of text as it is generated. Raising ``KeyboardInterrupt``
 (or any exception) from it stops generation."""
+
+RetryCallback = Callable[[int, str], None]
+"""Called with (step index, reason) when a step's generation is thrown away and redone."""
+
+
+def ensure_room(
+    prompt_tokens: int, config: GenerationConfig, context_window: int, fix: str
+) -> None:
+    """Refuse a call whose prompt plus ``max_new_tokens`` cannot fit the context window.
+
+    Checked before generating, so the user gets the sizes and ``fix`` (how to make room on
+    this backend) instead of a truncated prompt or a failure deep inside the library.
+    """
+    if prompt_tokens + config.max_new_tokens > context_window:
+        raise BackendError(
+            f"prompt ({prompt_tokens} tokens) plus max_new_tokens ({config.max_new_tokens}) "
+            f"exceeds the context window ({context_window}); {fix}"
+        )
 
 
 class LLMBackend(ABC):

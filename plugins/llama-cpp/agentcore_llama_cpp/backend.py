@@ -17,7 +17,7 @@ import time
 from collections import OrderedDict
 from typing import Any
 
-from agentcore.backends import LLMBackend, TokenCallback
+from agentcore.backends import LLMBackend, TokenCallback, ensure_room
 from agentcore.errors import BackendError, ConfigError
 from agentcore.model_registry import KNOWN_MODELS, default_model, resolve_model, stderr_progress
 from agentcore.models import Completion, GenerationConfig, Message, Timings, Usage
@@ -97,12 +97,12 @@ class LlamaCppBackend(LLMBackend):
         session: str | None = None,
     ) -> Completion:
         tokens = self.tokenize(prompt)
-        if len(tokens) + config.max_new_tokens > self.context_window:
-            raise BackendError(
-                f"prompt ({len(tokens)} tokens) plus max_new_tokens ({config.max_new_tokens}) "
-                f"exceeds the context window ({self.context_window}); raise n_ctx "
-                "(-o n_ctx=8192) or shorten the prompt"
-            )
+        ensure_room(
+            len(tokens),
+            config,
+            self.context_window,
+            "raise n_ctx (-o n_ctx=8192) or shorten the prompt",
+        )
         with self._lock:
             self._switch_session(session)
             if config.seed is not None and not config.is_greedy:

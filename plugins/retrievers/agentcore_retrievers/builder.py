@@ -1,7 +1,8 @@
 """From a folder of documents to an index file: read, chunk, (embed), write.
 
-``agentcore index`` uses the two halves separately (it needs the number of
-passages for its progress bar); :func:`index_folder` is both in one call.
+``agentcore index`` uses the two halves, :func:`plan_index` and
+:func:`write_index`, separately (it needs the number of passages for its
+progress bar); :func:`index_folder` is both in one call.
 """
 
 from __future__ import annotations
@@ -65,6 +66,35 @@ def index_folder(
     chunks, documents = plan_index(
         path, chunk_size=chunk_size, overlap=overlap, unit=unit, text_field=text_field
     )
+    return write_index(
+        chunks,
+        documents,
+        into,
+        source_root=Path(path),
+        chunk_size=chunk_size,
+        overlap=overlap,
+        unit=unit,
+        embedder=Embedder() if dense else None,
+        on_progress=on_progress,
+    )
+
+
+def write_index(
+    chunks: list[Chunk],
+    documents: int,
+    into: Path,
+    *,
+    source_root: Path,
+    chunk_size: int,
+    overlap: int,
+    unit: Unit,
+    embedder: Embedder | None,
+    on_progress: Callable[[int], None] | None = None,
+) -> IndexStats:
+    """Write planned passages (and their vectors, with an ``embedder``) to ``into``.
+
+    The chunking settings are recorded in the index so a later query knows how it was built.
+    """
     return build_index(
         chunks,
         into,
@@ -73,8 +103,8 @@ def index_folder(
             "chunk_size": chunk_size,
             "overlap": overlap,
             "unit": unit,
-            "source_root": str(Path(path).resolve()),
+            "source_root": str(source_root.resolve()),
         },
-        embedder=Embedder() if dense else None,
+        embedder=embedder,
         on_progress=on_progress,
     )

@@ -65,9 +65,8 @@ def index_command(
     text_field: str,
 ) -> None:
     """Index the .txt, .md and .jsonl files under PATH into a DuckDB file for retrieval."""
-    from agentcore_retrievers.builder import plan_index
+    from agentcore_retrievers.builder import plan_index, write_index
     from agentcore_retrievers.embedding import Embedder
-    from agentcore_retrievers.store import build_index
 
     chunks, documents = plan_index(
         path,
@@ -86,16 +85,14 @@ def index_command(
     with click.progressbar(
         length=len(chunks) * (2 if dense else 1), label=label, show_pos=True
     ) as bar:
-        stats = build_index(
+        stats = write_index(
             chunks,
+            documents,
             into,
-            documents=documents,
-            settings={
-                "chunk_size": chunk_size,
-                "overlap": overlap,
-                "unit": unit,
-                "source_root": str(path.resolve()),
-            },
+            source_root=path,
+            chunk_size=chunk_size,
+            overlap=overlap,
+            unit=unit,  # type: ignore[arg-type]
             embedder=embedder,
             on_progress=bar.update,
         )

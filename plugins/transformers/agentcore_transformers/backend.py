@@ -28,8 +28,8 @@ from transformers import (
     TopPLogitsWarper,
 )
 
-from agentcore.backends import LLMBackend, TokenCallback
-from agentcore.errors import BackendError, ConfigError
+from agentcore.backends import LLMBackend, TokenCallback, ensure_room
+from agentcore.errors import ConfigError
 from agentcore.models import Completion, GenerationConfig, Message, Timings, Usage
 from agentcore.stops import StopScanner
 from agentcore_transformers.loading import DTYPES, find_source, load
@@ -134,12 +134,12 @@ class TransformersBackend(LLMBackend):
     def _generate(
         self, prompt_ids: list[int], config: GenerationConfig, on_token: TokenCallback | None
     ) -> Completion:
-        if len(prompt_ids) + config.max_new_tokens > self.context_window:
-            raise BackendError(
-                f"prompt ({len(prompt_ids)} tokens) plus max_new_tokens "
-                f"({config.max_new_tokens}) exceeds the context window ({self.context_window}); "
-                "shorten the prompt or lower max_new_tokens"
-            )
+        ensure_room(
+            len(prompt_ids),
+            config,
+            self.context_window,
+            "shorten the prompt or lower max_new_tokens",
+        )
         watch = _TokenWatch(self._tokenizer, len(prompt_ids), config.stop, self._eos_ids, on_token)
         input_ids = torch.tensor([prompt_ids], dtype=torch.long)
         kwargs = self._sampling(config)
