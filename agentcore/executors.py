@@ -6,6 +6,13 @@ from abc import ABC, abstractmethod
 
 from agentcore.models import ExecutionResult
 
+DEFAULT_TIMEOUT_S = 5.0
+"""The one default wall-clock limit of a model-written program, in seconds.
+
+PAL, the ``python`` tool and ``agentcore sandbox run`` all use it unless told
+otherwise (``timeout_s=``, ``--set sandbox.timeout_s=``, ``--timeout``).
+"""
+
 
 class CodeExecutor(ABC):
     """Runs a model-written program outside the engine's process.

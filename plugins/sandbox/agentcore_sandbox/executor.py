@@ -1,41 +1,51 @@
 """``SandboxExecutor``: the code executor PAL and the ``python`` tool use (engine side).
 
-The engine never runs model code. It sends the program to a warm worker process
-(:mod:`agentcore_sandbox.worker`) that compiles it with RestrictedPython under
-the policy in :mod:`agentcore_sandbox.policy` and runs it under operating-system
-limits (:mod:`agentcore_sandbox.limits`). The engine keeps the wall clock: past
-the time limit the worker is killed and replaced. A worker is also replaced
-after it ran out of memory, crashed, or served ``max_jobs_per_worker`` jobs.
+The engine never runs model code. It sends the program to a warm template
+worker (:mod:`agentcore_sandbox.worker`), which runs it in a fresh process
+forked for that job alone and confined by the kernel (:mod:`.confine`: its own
+uid, network and IPC namespaces, Landlock, seccomp) and by resource limits
+(:mod:`.limits`), where RestrictedPython compiles it under the policy in
+:mod:`.policy`. The worker enforces the time limit; the engine keeps a later
+deadline of its own and replaces a worker that stops answering, crashes, or
+served ``max_jobs_per_worker`` jobs.
 """
 
 from __future__ import annotations
 
+import os
 import time
 import weakref
 from typing import Any
 
 from agentcore.errors import ConfigError
-from agentcore.executors import CodeExecutor
+from agentcore.executors import DEFAULT_TIMEOUT_S, CodeExecutor
 from agentcore.models import ExecutionError, ExecutionResult
+from agentcore_sandbox.confine import KERNEL_LAYERS
 from agentcore_sandbox.limits import Limits
 from agentcore_sandbox.workers import WorkerDied, WorkerPool, WorkerProcess, WorkerTimeout
 
 
 class SandboxExecutor(CodeExecutor):
-    """Runs programs in RestrictedPython inside resource-limited worker processes.
+    """Runs programs in RestrictedPython inside confined, resource-limited job processes.
 
     Args:
-        timeout_s: default wall-clock limit per program (``run(timeout_s=...)`` overrides).
+        timeout_s: default wall-clock limit per program (``run(timeout_s=...)`` overrides);
+            :data:`agentcore.executors.DEFAULT_TIMEOUT_S` unless given.
         memory_mb: address-space limit of a worker process.
         max_output_chars: most characters a program may print.
         max_result_bytes: largest return value, measured as JSON.
         max_code_chars: longest program accepted.
         max_int_bits: largest integer ``a ** b`` may produce before it is refused.
         workers: most worker processes running programs at the same time.
-        max_jobs_per_worker: a worker is replaced after this many programs.
-        recursion_limit: Python recursion limit inside the worker.
-        drop_privileges: when the engine runs as root, workers switch to ``nobody``.
+        max_jobs_per_worker: a template worker is replaced after this many programs.
+        recursion_limit: Python recursion limit inside a job.
+        require_kernel_layers: refuse to run programs when the kernel cannot apply every
+            layer (Landlock, seccomp, namespaces, a uid of their own); by default a
+            missing layer is reported by :meth:`isolation` and in ``agentcore sandbox
+            check``, and the others still hold.
         startup_timeout_s: how long a new worker may take to become ready.
+        kernel_layers, restricted_python: weaken the sandbox to prove each layer on its
+            own; only honoured when ``AGENTCORE_SANDBOX_TESTING=1`` is set.
     """
 
     name = "sandbox"
@@ -43,7 +53,7 @@ class SandboxExecutor(CodeExecutor):
     def __init__(
         self,
         *,
-        timeout_s: float = 10.0,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
         memory_mb: int = 512,
         max_output_chars: int = 20_000,
         max_result_bytes: int = 1_000_000,
@@ -52,8 +62,10 @@ class SandboxExecutor(CodeExecutor):
         workers: int = 1,
         max_jobs_per_worker: int = 200,
         recursion_limit: int = 1000,
-        drop_privileges: bool = True,
+        require_kernel_layers: bool = False,
         startup_timeout_s: float = 30.0,
+        kernel_layers: tuple[str, ...] = KERNEL_LAYERS,
+        restricted_python: bool = True,
     ) -> None:
         self.timeout_s = _positive("timeout_s", timeout_s, float)
         self.max_output_chars = _positive("max_output_chars", max_output_chars, int)
@@ -67,10 +79,25 @@ class SandboxExecutor(CodeExecutor):
             raise ConfigError(
                 f"sandbox memory_mb={memory_mb} is too small for a Python worker; use 64 or more"
             )
+        kernel_layers = tuple(kernel_layers)
+        unknown = sorted(set(kernel_layers) - set(KERNEL_LAYERS))
+        if unknown:
+            raise ConfigError(
+                f"unknown sandbox kernel layer(s) {', '.join(unknown)}; "
+                f"known: {', '.join(KERNEL_LAYERS)}"
+            )
+        weakened = set(kernel_layers) != set(KERNEL_LAYERS) or not restricted_python
+        if weakened and os.environ.get("AGENTCORE_SANDBOX_TESTING") != "1":
+            raise ConfigError(
+                "kernel_layers and restricted_python only exist to test the sandbox's layers "
+                "one at a time; set AGENTCORE_SANDBOX_TESTING=1 if that is what you are doing"
+            )
         self.limits = Limits(
             memory_mb=memory_mb,
             recursion_limit=_positive("recursion_limit", recursion_limit, int),
-            drop_privileges=bool(drop_privileges),
+            kernel_layers=kernel_layers,
+            require_kernel_layers=bool(require_kernel_layers),
+            restricted_python=bool(restricted_python),
         )
         self._pool = WorkerPool(_positive("workers", workers, int), self._start_worker)
         # Workers are stopped when the executor is collected or the interpreter exits.
@@ -125,11 +152,12 @@ class SandboxExecutor(CodeExecutor):
         }
         # A character of output is at most 12 bytes of ASCII JSON (an escaped surrogate pair).
         max_reply = self.max_result_bytes + 12 * self.max_output_chars + 65_536
+        job["max_reply_bytes"] = max_reply
         worker = self._pool.acquire()
         reuse = False
         try:
             reply = worker.request(job, limit, max_reply)
-            reuse = not reply.get("recycle") and worker.jobs_done < self.max_jobs_per_worker
+            reuse = worker.jobs_done < self.max_jobs_per_worker
         except WorkerTimeout:
             return _failed(
                 "timeout",
@@ -143,6 +171,23 @@ class SandboxExecutor(CodeExecutor):
         return _from_reply(reply, started)
 
     # -- workers ----------------------------------------------------------------------------
+
+    def isolation(self) -> dict[str, str]:
+        """What confines each job: every kernel layer and what it applied, or why not.
+
+        Starts a worker if none is running. Keys: ``namespaces``, ``landlock``,
+        ``uid``, ``seccomp`` (a layer that could not be applied says
+        ``unavailable: <reason>``), and ``restricted_python``.
+        """
+        worker = self._pool.acquire()
+        try:
+            layers = dict(worker.info.get("layers") or {})
+        finally:
+            self._pool.release(worker, reuse=True)
+        for name in KERNEL_LAYERS:
+            layers.setdefault(name, "off")
+        layers["restricted_python"] = "on" if self.limits.restricted_python else "off"
+        return layers
 
     def worker_pids(self) -> list[int]:
         """Process ids of the live workers (for tests and diagnostics)."""

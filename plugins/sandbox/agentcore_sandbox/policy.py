@@ -10,8 +10,15 @@ Policy, in short:
 * no attribute whose name starts with ``_`` (no dunder walking), none of the
   frame/code/generator introspection attributes (``gi_frame``, ``f_back``,
   ``tb_frame``, ...) and no ``mro``;
-* ``str.format``/``format_map`` work, but a format string that reaches an
-  attribute the guard would refuse (``"{0.__class__}"``) is refused;
+* ``str.format``/``format_map`` work, but their fields are resolved through
+  the same guards as program code (``"{0.__class__}"`` is refused), however
+  the bound method was reached (a ``str`` subclass, ``super()``);
+* the value screen: no module, frame, code object, traceback, real builtin
+  function or module namespace crosses an attribute or item access, and the
+  exception a handler binds (``except E as e``) carries none either — a
+  refused object in its ``args``/``obj``/``value``... is replaced by a string
+  naming its type;
+* no attribute of a ``typing`` object (they forward to the ABCs behind them);
 * writes only into lists, dicts, sets, deques, ``decimal.Context`` and objects
   of classes the program defined itself (a write into a tuple, string or number
   fails with Python's own error); ``operator.setitem`` is guarded the same way;
@@ -31,24 +38,13 @@ the job reports ``forbidden`` even if the program catches it.
 from __future__ import annotations
 
 import _string  # type: ignore[import-not-found]  # the parser str.format itself uses
-import bisect
 import builtins
-import cmath
 import codecs
 import collections
-import datetime
 import decimal
-import fractions
-import functools
-import heapq
 import importlib
-import itertools
-import json
-import math
 import operator
 import random
-import re
-import statistics
 import string
 import types
 import typing
@@ -109,6 +105,187 @@ def violation(message: str) -> SandboxViolation:
     return SandboxViolation(message)
 
 
+# --- the value screen ----------------------------------------------------------------------
+
+# Values that pass without a second look (containers are checked where they come
+# from: exceptions are cleaned when a handler binds them).
+_PLAIN_TYPES: frozenset[type] = frozenset(
+    {
+        int,
+        float,
+        complex,
+        str,
+        bytes,
+        bool,
+        type(None),
+        list,
+        tuple,
+        set,
+        frozenset,
+        range,
+        types.FunctionType,
+        types.MethodType,
+        types.GeneratorType,
+    }
+)
+# Objects that are a way into the interpreter, whatever reaches them.
+_REFUSED_INSTANCES: tuple[type, ...] = (
+    types.ModuleType,
+    types.FrameType,
+    types.CodeType,
+    types.TracebackType,
+    types.CellType,
+    string.Formatter,
+    collections.UserString,
+    operator.attrgetter,
+    operator.methodcaller,
+)
+_REAL_BUILTINS = (
+    "open",
+    "eval",
+    "exec",
+    "compile",
+    "__import__",
+    "getattr",
+    "setattr",
+    "delattr",
+    "hasattr",
+    "vars",
+    "globals",
+    "locals",
+    "dir",
+    "input",
+    "breakpoint",
+    "help",
+    "exit",
+    "quit",
+    "memoryview",
+    "type",
+)
+_REFUSED_IDS: dict[int, str] = {
+    id(getattr(builtins, name)): f"the real builtin {name!r}"
+    for name in _REAL_BUILTINS
+    if hasattr(builtins, name)
+}
+_REFUSED_IDS[id(str.format)] = "the unbound str.format"
+_REFUSED_IDS[id(str.format_map)] = "the unbound str.format_map"
+_NAMESPACE_IDS: set[int] = set()  # every module's __dict__; filled once all modules are imported
+
+
+def refusal(value: Any) -> str | None:
+    """Why ``value`` must not reach a program, or ``None`` if it may."""
+    kind = type(value)
+    if kind in _PLAIN_TYPES:
+        return None
+    reason = _REFUSED_IDS.get(id(value))
+    if reason is not None:
+        return reason
+    if kind is dict:
+        if (
+            id(value) in _NAMESPACE_IDS
+            or "__builtins__" in value
+            or ("__spec__" in value and "__loader__" in value)
+        ):
+            return "a module's namespace"
+        return None
+    if isinstance(value, _REFUSED_INSTANCES):
+        return f"a {kind.__name__} object"
+    if isinstance(value, type) and (
+        issubclass(value, type)
+        or issubclass(value, _REFUSED_INSTANCES)
+        or value in (types.FunctionType, types.LambdaType, types.MethodType)
+    ):
+        return f"the class {value.__name__!r}"
+    return None
+
+
+def screen(value: Any) -> Any:
+    """Let ``value`` through to the program, refuse it, or hand out its guarded stand-in."""
+    if type(value) is types.BuiltinMethodType:
+        owner = getattr(value, "__self__", None)
+        if isinstance(owner, str) and value.__name__ in _STR_FORMATTERS:
+            # a str subclass's format reached some other way, e.g. super().format
+            return _STR_FORMATTERS[value.__name__](owner)
+    reason = refusal(value)
+    if reason is not None:
+        raise violation(f"{reason} is not reachable from the sandbox")
+    return value
+
+
+# Attributes through which exceptions raised by trusted code carry objects.
+_CARRIER_ATTRIBUTES = ("obj", "name", "value", "object", "path", "filename", "filename2", "doc")
+_MAX_CLEAN_DEPTH = 6
+
+
+def guard_exception(exc: Any) -> Any:
+    """``_exception_``: what ``except E as name`` binds passes through here first.
+
+    An exception raised by trusted code (the format machinery, a library, the
+    interpreter) can carry objects the program could never reach otherwise —
+    ``AttributeError.obj`` is the object whose lookup failed. Every refused
+    object it carries, in ``args``, in the attributes above or in its own
+    ``__dict__``, and in nested exception groups, is replaced by a string that
+    names its type. Catching an exception is not itself a violation.
+    """
+    if isinstance(exc, BaseException):
+        _clean_exception(exc, 0)
+    return exc
+
+
+def _clean_exception(exc: BaseException, depth: int) -> None:
+    if depth > _MAX_CLEAN_DEPTH:
+        return
+    args = exc.args
+    cleaned = tuple(_clean(a, depth + 1) for a in args)
+    if any(c is not a for c, a in zip(cleaned, args, strict=True)):
+        exc.args = cleaned
+    names = [*_CARRIER_ATTRIBUTES, *getattr(exc, "__dict__", {})]
+    for name in names:
+        if name.startswith("_"):
+            continue
+        try:
+            value = getattr(exc, name)
+        except AttributeError:
+            continue
+        replacement = _clean(value, depth + 1)
+        if replacement is not value:
+            try:
+                setattr(exc, name, replacement)
+            except (AttributeError, TypeError):  # read-only: hide the whole exception's payload
+                exc.args = (f"{type(exc).__name__} (details hidden by the sandbox)",)
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            _clean_exception(inner, depth + 1)
+
+
+def _clean(value: Any, depth: int) -> Any:
+    if depth > _MAX_CLEAN_DEPTH:
+        return value if type(value) in (int, float, str, bool, type(None)) else "<hidden>"
+    if isinstance(value, BaseException):
+        _clean_exception(value, depth)
+        return value
+    if type(value) in (tuple, list):
+        items = [_clean(v, depth + 1) for v in value]
+        if any(c is not v for c, v in zip(items, value, strict=True)):
+            return type(value)(items)
+        return value
+    if type(value) is dict:
+        if refusal(value) is None:
+            pairs = [(k, _clean(v, depth + 1)) for k, v in value.items()]
+            if any(c is not value[k] for k, c in pairs):
+                return dict(pairs)
+            return value
+    elif type(value) in (set, frozenset):
+        items = [_clean(v, depth + 1) for v in value]
+        if any(c is not v for c, v in zip(items, value, strict=True)):
+            return type(value)(i for i in items if refusal(i) is None)
+        return value
+    reason = refusal(value)
+    if reason is None:
+        return value
+    return f"<{type(value).__name__} hidden by the sandbox>"
+
+
 # --- attributes ---------------------------------------------------------------------------
 
 
@@ -124,40 +301,40 @@ def _is_str_type(obj: Any) -> bool:
     return isinstance(obj, type) and issubclass(obj, str)
 
 
-def _is_formatter(obj: Any) -> bool:
-    return isinstance(obj, string.Formatter) or (
-        isinstance(obj, type) and issubclass(obj, string.Formatter)
-    )
+class GuardedFormatter(string.Formatter):
+    """``str.format`` semantics with every field resolved through the guards.
+
+    ``"{0.attr[key]}"`` walks ``attr`` with :func:`guarded_getattr` and ``key``
+    with :func:`guarded_getitem`, exactly as the same expression in program
+    code would, so a format string can reach nothing the program could not.
+    """
+
+    def get_field(self, field_name: str, args: Any, kwargs: Any) -> tuple[Any, Any]:
+        first, rest = _string.formatter_field_name_split(field_name)
+        obj = self.get_value(first, args, kwargs)
+        for is_attribute, key in rest:
+            obj = guarded_getattr(obj, key) if is_attribute else guarded_getitem(obj, key)
+        return obj, first
 
 
-def check_format_string(fmt: str, depth: int = 0) -> None:
-    """Refuse a format string whose fields reach attributes the guard would refuse."""
-    if depth > 3:
-        raise ValueError("Max string recursion exceeded")
-    for _literal, field_name, spec, _conversion in string.Formatter().parse(fmt):
-        if field_name is not None:
-            _first, rest = _string.formatter_field_name_split(field_name)
-            for is_attribute, key in rest:
-                if is_attribute:
-                    check_attribute_name(key)
-        if spec:
-            check_format_string(spec, depth + 1)
+_FORMATTER = GuardedFormatter()
 
 
 def _safe_format(text: str) -> Callable[..., str]:
     def format(*args: Any, **kwargs: Any) -> str:
-        check_format_string(text)
-        return str.format(text, *args, **kwargs)
+        return _FORMATTER.vformat(str(text), args, kwargs)
 
     return format
 
 
 def _safe_format_map(text: str) -> Callable[[Any], str]:
     def format_map(mapping: Any) -> str:
-        check_format_string(text)
-        return str.format_map(text, mapping)
+        return _FORMATTER.vformat(str(text), (), mapping)
 
     return format_map
+
+
+_STR_FORMATTERS = {"format": _safe_format, "format_map": _safe_format_map}
 
 
 _MISSING = object()
@@ -168,16 +345,16 @@ def guarded_getattr(obj: Any, name: str, default: Any = _MISSING) -> Any:
     if type(name) is not str:
         raise TypeError("attribute name must be a string")
     check_attribute_name(name)
-    if name in ("format", "format_map"):
+    if name in _STR_FORMATTERS:
         if isinstance(obj, str):
-            return _safe_format(obj) if name == "format" else _safe_format_map(obj)
+            return _STR_FORMATTERS[name](obj)
         if _is_str_type(obj):
             raise violation(f"attribute 'str.{name}' is not allowed; call .{name}() on a string")
-    if _is_formatter(obj):
-        raise violation("string.Formatter is not allowed")
+    if type(obj).__module__ == "typing" or isinstance(obj, typing.TypeVar):
+        raise violation(f"attribute {name!r} of a typing object is not allowed")
     if default is _MISSING:
-        return getattr(obj, name)
-    return getattr(obj, name, default)
+        return screen(getattr(obj, name))
+    return screen(getattr(obj, name, default))
 
 
 def guarded_hasattr(obj: Any, name: str) -> bool:
@@ -228,7 +405,8 @@ def _guarded_delitem(obj: Any, index: Any) -> None:
 
 
 def guarded_getitem(obj: Any, index: Any) -> Any:
-    return obj[index]
+    """``_getitem_``: every ``a[i]`` in the program; the item passes the value screen."""
+    return screen(obj[index])
 
 
 def guarded_apply(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -383,12 +561,15 @@ def _build_builtins() -> dict[str, Any]:
 class SafeModule:
     """A read-only view of an allowed module exposing only its safe members."""
 
-    __slots__ = ("_denied", "_members", "_name")
+    __slots__ = ("_denied", "_members", "_name", "_unlisted")
 
-    def __init__(self, name: str, members: dict[str, Any], denied: dict[str, str]) -> None:
+    def __init__(
+        self, name: str, members: dict[str, Any], denied: dict[str, str], unlisted: str = ""
+    ) -> None:
         object.__setattr__(self, "_name", name)
         object.__setattr__(self, "_members", dict(members))
         object.__setattr__(self, "_denied", dict(denied))
+        object.__setattr__(self, "_unlisted", unlisted)
 
     def __getattr__(self, attribute: str) -> Any:
         members = object.__getattribute__(self, "_members")
@@ -396,6 +577,8 @@ class SafeModule:
             return members[attribute]
         name = object.__getattribute__(self, "_name")
         reason = object.__getattribute__(self, "_denied").get(attribute)
+        if reason is None and not attribute.startswith("_"):
+            reason = object.__getattribute__(self, "_unlisted") or None
         if reason is not None:
             raise violation(f"{name}.{attribute} is not allowed ({reason})")
         raise AttributeError(f"module {name!r} has no attribute {attribute!r} in the sandbox")
@@ -410,51 +593,24 @@ class SafeModule:
         return f"<sandboxed module {object.__getattribute__(self, '_name')!r}>"
 
 
-def _public_members(module: types.ModuleType) -> list[str]:
-    names = getattr(module, "__all__", None)
-    if names is None:
-        names = [n for n in dir(module) if not n.startswith("_")]
-    return list(names)
-
-
 def _build_modules() -> dict[str, SafeModule]:
-    imported = {
-        "math": math,
-        "cmath": cmath,
-        "fractions": fractions,
-        "decimal": decimal,
-        "statistics": statistics,
-        "datetime": datetime,
-        "itertools": itertools,
-        "collections": collections,
-        "functools": functools,
-        "re": re,
-        "random": random,
-        "string": string,
-        "heapq": heapq,
-        "bisect": bisect,
-        "operator": operator,
-        "json": json,
-        "typing": typing,
-        "__future__": __import__("__future__"),
-    }
+    """A :class:`SafeModule` per rule: exactly the members the rule allows."""
     modules: dict[str, SafeModule] = {}
-    for name, (allowed, denied) in MODULE_RULES.items():
-        module = imported[name]
-        names = _public_members(module) if allowed is None else list(allowed)
+    for name, rule in MODULE_RULES.items():
+        module = importlib.import_module(name)
         members: dict[str, Any] = {}
-        for member in names:
-            if member in denied or member.startswith("_"):
-                continue
+        for member in rule.members:
             value = getattr(module, member)
-            if isinstance(value, types.ModuleType):
-                continue
+            if isinstance(value, types.ModuleType) or refusal(value) is not None:
+                raise RuntimeError(f"sandbox rule for {name} allows {member}, a refused object")
             members[member] = value
         if name == "operator":  # the function forms of guarded operations stay guarded
             members["pow"] = members["ipow"] = guarded_pow
+            members["getitem"] = guarded_getitem
             members["setitem"] = _guarded_setitem
             members["delitem"] = _guarded_delitem
-        modules[name] = SafeModule(name, members, denied)
+        denied = dict(rule.denied)
+        modules[name] = SafeModule(name, members, denied, rule.unlisted)
     return modules
 
 
@@ -509,6 +665,17 @@ def guarded_import(
 
 MODULES: dict[str, SafeModule] = _build_modules()
 BUILTINS: dict[str, Any] = _build_builtins()
+
+
+def remember_namespaces() -> None:
+    """Record every imported module's namespace for the value screen (call after imports)."""
+    import sys
+
+    _NAMESPACE_IDS.update(id(vars(m)) for m in list(sys.modules.values()) if m is not None)
+    _NAMESPACE_IDS.add(id(sys.modules))
+
+
+remember_namespaces()
 
 
 # --- printing and classes ------------------------------------------------------------------
@@ -572,4 +739,5 @@ def make_globals() -> dict[str, Any]:
         "_print_": Printer,
         "_print": Printer(),
         "_pow_": guarded_pow,
+        "_exception_": guard_exception,
     }

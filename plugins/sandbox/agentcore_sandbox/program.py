@@ -17,11 +17,11 @@ from agentcore_sandbox.values import NotSerializable, encode_value
 MAX_MESSAGE_CHARS = 2000
 
 
-def run_job(job: dict[str, Any]) -> dict[str, Any]:
-    """Compile and run ``job["code"]``; return ``{value, stdout, error, recycle}``.
+def run_job(job: dict[str, Any], *, restricted: bool = True) -> dict[str, Any]:
+    """Compile and run ``job["code"]``; return ``{value, stdout, error}``.
 
-    ``recycle`` asks the worker to exit after answering, because the program
-    left the process in a state not worth reusing (it ran out of memory).
+    ``restricted=False`` runs the code as plain Python with the real builtins:
+    only the tests that prove the kernel layers on their own do that.
     """
     state = policy.begin_job(
         max_output_chars=int(job.get("max_output_chars", 20_000)),
@@ -30,15 +30,16 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     entrypoint: str | None = job.get("entrypoint")
     error: tuple[str, str] | None = None
     value: Any = None
-    recycle = False
     try:
         program = compile_program(
-            job["code"], value_of_last_expression=bool(job.get("value_of_last_expression"))
+            job["code"],
+            value_of_last_expression=bool(job.get("value_of_last_expression")),
+            restricted=restricted,
         )
     except ProgramRejected as exc:
         return _result(None, "", (exc.kind, exc.message))
 
-    namespace = policy.make_globals()
+    namespace = policy.make_globals() if restricted else {"__name__": "sandbox_program"}
     try:
         exec(program.body, namespace)
         if program.last_expression is not None:
@@ -61,7 +62,6 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     except policy.OutputLimitExceeded:
         error = ("output_limit", _output_limit_message(state))
     except MemoryError as exc:
-        recycle = True
         error = ("memory", _clip(str(exc)) or "the program ran out of memory")
     except BaseException as exc:  # the program's own error, whatever it is
         error = ("runtime_error", describe_exception(exc))
@@ -82,21 +82,17 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         except RecursionError:
             error, value = ("result_not_serializable", "the value refers to itself"), None
         except MemoryError:
-            recycle = True
             error, value = ("memory", "the program ran out of memory returning its value"), None
     else:
         value = None
-    return _result(value, state.stdout(), error, recycle)
+    return _result(value, state.stdout(), error)
 
 
-def _result(
-    value: Any, stdout: str, error: tuple[str, str] | None, recycle: bool = False
-) -> dict[str, Any]:
+def _result(value: Any, stdout: str, error: tuple[str, str] | None) -> dict[str, Any]:
     return {
         "value": value,
         "stdout": stdout,
         "error": None if error is None else {"kind": error[0], "message": error[1]},
-        "recycle": recycle,
     }
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import select
 import shutil
 import signal
 import subprocess
@@ -59,22 +58,9 @@ class WorkerDied(Exception):
         self.message = message
 
 
-def describe_exit(returncode: int | None) -> tuple[str, str]:
-    """The error kind and message for a worker that ended with ``returncode``."""
-    if returncode is None:
-        return "crashed", "the worker stopped answering"
-    if returncode < 0:
-        number = -returncode
-        try:
-            name = signal.Signals(number).name
-        except ValueError:
-            name = f"signal {number}"
-        if number == signal.SIGXCPU:
-            return "timeout", "the program used up its CPU time limit and was stopped"
-        if number == signal.SIGKILL:
-            return "crashed", "the worker was killed (SIGKILL), e.g. by the system's OOM killer"
-        return "crashed", f"the worker crashed ({name})"
-    return "crashed", f"the worker exited unexpectedly with status {returncode}"
+# The worker itself enforces each job's time limit; the engine's own deadline is
+# this much later, for a worker that stopped answering altogether.
+WORKER_GRACE_S = 5.0
 
 
 class WorkerProcess:
@@ -84,6 +70,9 @@ class WorkerProcess:
         self.limits = limits
         self.jobs_done = 0
         self.scratch = tempfile.mkdtemp(prefix=SCRATCH_PREFIX)
+        # Job processes run under another uid: they may enter their own directory
+        # beneath this one, not list it.
+        os.chmod(self.scratch, 0o711)
         try:
             self.process = subprocess.Popen(
                 [
@@ -109,7 +98,7 @@ class WorkerProcess:
         self._job_fd = self.process.stdin.fileno()
         self._result_fd = self.process.stdout.fileno()
         try:
-            ready = self._read(time.monotonic() + startup_timeout_s, 1 << 16)
+            ready = self._read(time.monotonic() + startup_timeout_s, 1 << 20)
         except (WorkerTimeout, WorkerDied) as exc:
             self.kill()
             raise SandboxError(f"the sandbox worker did not start: {exc}") from None
@@ -128,8 +117,8 @@ class WorkerProcess:
         try:
             protocol.write_message(self._job_fd, job)
         except (BrokenPipeError, OSError):
-            raise WorkerDied(*describe_exit(self._wait_exit())) from None
-        reply = self._read(time.monotonic() + timeout_s, max_reply_bytes)
+            raise WorkerDied(*self._exit_reason()) from None
+        reply = self._read(time.monotonic() + timeout_s + WORKER_GRACE_S, max_reply_bytes)
         self.jobs_done += 1
         return reply
 
@@ -146,24 +135,20 @@ class WorkerProcess:
             raise WorkerDied("crashed", f"the worker sent a malformed reply: {exc}") from None
 
     def _read_exact(self, size: int, deadline: float) -> bytes:
-        chunks: list[bytes] = []
-        remaining = size
-        while remaining:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise WorkerTimeout
-            try:
-                readable, _, _ = select.select([self._result_fd], [], [], left)
-                if not readable:
-                    raise WorkerTimeout
-                chunk = os.read(self._result_fd, min(remaining, 1 << 20))
-            except (OSError, ValueError):  # closed under us by close() on another thread
-                raise WorkerDied("crashed", "the worker was stopped while running") from None
-            if not chunk:
-                raise WorkerDied(*describe_exit(self._wait_exit()))
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        return b"".join(chunks)
+        try:
+            data = protocol.read_exact(self._result_fd, size, deadline)
+        except protocol.DeadlinePassed:
+            raise WorkerTimeout from None
+        except (OSError, ValueError):  # closed under us by close() on another thread
+            raise WorkerDied("crashed", "the worker was stopped while running") from None
+        except protocol.ProtocolError:
+            data = None
+        if data is None:
+            raise WorkerDied(*self._exit_reason())
+        return data
+
+    def _exit_reason(self) -> tuple[str, str]:
+        return protocol.describe_exit(self._wait_exit(), "the sandbox worker")
 
     def _wait_exit(self) -> int | None:
         try:

@@ -8,6 +8,7 @@ program must still run on the same executor.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -529,13 +530,34 @@ def test_secrets_in_the_engine_environment_do_not_reach_the_worker(monkeypatch, 
     assert names == ["LANG", "LC_ALL", "PATH"]
 
 
-def test_the_worker_runs_under_operating_system_limits(fresh_sandbox):
-    """Second line of defence, read from the kernel's view of the worker process."""
-    assert fresh_sandbox.run("def solution():\n    return 1").ok
-    pid = fresh_sandbox.worker_pids()[0]
-    proc = Path(f"/proc/{pid}")
-    if not proc.exists():
+def _job_process(sandbox: SandboxExecutor) -> Path:
+    """The /proc directory of the job process the worker keeps armed for the next program."""
+    assert sandbox.run("def solution():\n    return 1").ok
+    template = sandbox.worker_pids()[0]
+    children = Path(f"/proc/{template}/task/{template}/children")
+    if not children.exists():
         pytest.skip("needs /proc")
+    deadline = time.monotonic() + NOT_HUNG_S
+    while time.monotonic() < deadline:  # the worker forks and arms it after each result
+        pids = children.read_text().split()
+        if pids and _limit(Path(f"/proc/{pids[0]}"), "Max processes") == ["0", "0"]:
+            return Path(f"/proc/{pids[0]}")
+        time.sleep(0.01)
+    raise AssertionError("the worker did not arm a job process")
+
+
+def _limit(proc: Path, name: str) -> list[str] | None:
+    try:
+        lines = (proc / "limits").read_text().splitlines()[1:]
+    except OSError:
+        return None
+    found = [line[26:].split()[:2] for line in lines if line[:26].strip() == name]
+    return found[0] if found else None
+
+
+def test_each_job_process_runs_under_operating_system_limits(fresh_sandbox):
+    """Read from the kernel's view of the process that will run the next program."""
+    proc = _job_process(fresh_sandbox)
     limits = {
         line[:26].strip(): line[26:].split()[:2]
         for line in (proc / "limits").read_text().splitlines()[1:]
@@ -545,15 +567,16 @@ def test_the_worker_runs_under_operating_system_limits(fresh_sandbox):
     assert limits["Max open files"] == ["16", "16"]
     assert limits["Max processes"] == ["0", "0"]
     assert limits["Max core file size"] == ["0", "0"]
-    assert limits["Max cpu time"][0] != "unlimited"
+    status = dict(
+        line.split(":", 1) for line in (proc / "status").read_text().splitlines() if ":" in line
+    )
+    uids = {int(u) for u in status["Uid"].split()}
+    assert os.geteuid() not in uids, "a job never runs with the engine's uid"
+    assert 0 not in uids
+    assert status["NoNewPrivs"].strip() == "1"
+    assert status["Seccomp"].strip() == "2"  # filter mode
+    fds = os.listdir(proc / "fd")
+    assert len(fds) == 5  # /dev/null as 0-2, and its own two pipe ends
     cwd = os.readlink(proc / "cwd")
     assert "agentcore-sandbox-" in cwd and cwd != os.getcwd()
     assert os.listdir(cwd) == []
-    uid = next(
-        int(line.split()[1])
-        for line in (proc / "status").read_text().splitlines()
-        if line.startswith("Uid:")
-    )
-    if os.geteuid() == 0:
-        assert uid != 0, "a worker started by root must give up root"
-    assert len(os.listdir(proc / "fd")) <= 6
