@@ -15,6 +15,10 @@ import struct
 import time
 from typing import Any
 
+# Bound at import: a program that patches the json module changes only its own view.
+_json_dumps = json.dumps
+_json_loads = json.loads
+
 HEADER = struct.Struct(">I")
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
@@ -30,7 +34,7 @@ class DeadlinePassed(Exception):
 def encode(message: dict[str, Any]) -> bytes:
     """One message as bytes ready to write."""
     # ASCII-only JSON: any str, even one with lone surrogates, survives the trip.
-    body = json.dumps(message, ensure_ascii=True, allow_nan=False).encode("ascii")
+    body = _json_dumps(message, ensure_ascii=True, allow_nan=False).encode("ascii")
     if len(body) > MAX_MESSAGE_BYTES:
         raise ProtocolError(f"message of {len(body)} bytes exceeds {MAX_MESSAGE_BYTES}")
     return HEADER.pack(len(body)) + body
@@ -117,7 +121,7 @@ def describe_exit(status: int | None, who: str = "the program") -> tuple[str, st
 def decode(body: bytes) -> dict[str, Any]:
     """Parse a message body; it must be a JSON object."""
     try:
-        message = json.loads(body.decode("utf-8"))
+        message = _json_loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise ProtocolError(f"message is not JSON: {exc}") from exc
     if not isinstance(message, dict):

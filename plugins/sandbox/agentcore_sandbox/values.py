@@ -26,6 +26,10 @@ import json
 import math
 from typing import Any
 
+# Bound at import: a program that patches the json module changes only its own view.
+_json_dumps = json.dumps
+_json_loads = json.loads
+
 MAX_DEPTH = 50
 
 
@@ -79,14 +83,14 @@ def _key(key: Any) -> str:
     if isinstance(key, str):
         return str(key)
     converted = to_jsonable(key)
-    return converted if isinstance(converted, str) else json.dumps(converted)
+    return converted if isinstance(converted, str) else _json_dumps(converted)
 
 
 def encode_value(value: Any, max_bytes: int) -> Any:
     """Convert and size-check a value; raise :class:`NotSerializable` or ``OverflowError``."""
     converted = to_jsonable(value)
     try:
-        size = len(json.dumps(converted, allow_nan=False))
+        size = len(_json_dumps(converted, allow_nan=False))
     except ValueError as exc:  # e.g. an int beyond sys.get_int_max_str_digits()
         raise NotSerializable(f"the value cannot be written out: {exc}") from None
     if size > max_bytes:

@@ -196,6 +196,113 @@ FORMAT_STRINGS = [
     ),
 ]
 
+# Format strings run by *trusted* code on the program's behalf: wrapper classes from
+# allowed modules, str subclasses and super(), bound methods passed around.
+TRUSTED_FORMATTING = [
+    _case(
+        "userstring-format",
+        "import collections\ndef solution():\n"
+        "    return collections.UserString('{0.__init__.__globals__}').format(1)",
+        "forbidden",
+        "collections.UserString is not allowed",
+    ),
+    _case(
+        "userstring-from-import",
+        "from collections import UserString\ndef solution():\n    return UserString('x')",
+        "forbidden",
+        "UserString",
+    ),
+    _case(
+        "str-subclass-super-format",
+        "class S(str):\n    def f(self, x):\n        return super().format(x)\n"
+        "def solution():\n    return S('{0.__class__.__base__}').f(1)",
+        "forbidden",
+        "'__class__'",
+    ),
+    _case(
+        "str-subclass-super-format-map",
+        "class S(str):\n    def f(self, m):\n        return super().format_map(m)\n"
+        "def solution():\n    return S('{a.__class__}').f({'a': 1})",
+        "forbidden",
+        "'__class__'",
+    ),
+    _case(
+        "str-subclass-format",
+        "class S(str):\n    pass\ndef solution():\n    return S('{0.__class__}').format(1)",
+        "forbidden",
+        "'__class__'",
+    ),
+    _case(
+        "bound-format-through-map",
+        "def solution():\n    return list(map('{0.__class__}'.format, [1]))",
+        "forbidden",
+        "'__class__'",
+    ),
+    _case(
+        "bound-format-through-partial",
+        "import functools\ndef solution():\n"
+        "    return functools.partial('{0.gi_frame}'.format)((i for i in [1]))",
+        "forbidden",
+        "'gi_frame'",
+    ),
+    _case(
+        "format-item-then-attribute",
+        "def solution():\n    return '{0[0].__class__}'.format([1])",
+        "forbidden",
+        "'__class__'",
+    ),
+    _case(
+        "format-spec-nested-field",
+        "def solution():\n    return '{0:{1.__class__}}'.format(1, 2)",
+        "forbidden",
+        "'__class__'",
+    ),
+    _case(
+        "format-map-missing-attribute-carries-obj",
+        "def solution():\n    try:\n        '{a.__init__.zz}'.format_map({'a': 1})\n"
+        "    except AttributeError as e:\n        return e.obj",
+        "forbidden",
+        "'__init__'",
+    ),
+    _case(
+        "getattr-format-of-str-type",
+        "def solution():\n    return getattr(str, 'format')('{0.__class__}', 1)",
+        "forbidden",
+        "str.format",
+    ),
+    _case(
+        "typing-forwards-to-abc",
+        "import typing\nclass X:\n    pass\ndef solution():\n"
+        "    typing.Sequence.register(X)\n    return 1",
+        "forbidden",
+        "typing object",
+    ),
+    _case(
+        "singledispatch-evaluates-annotations",
+        "import functools\ndef solution():\n    return functools.singledispatch",
+        "forbidden",
+        "unrestricted code",
+    ),
+]
+
+# Exceptions raised by trusted code carry real objects; nothing refused comes back.
+EXCEPTION_PAYLOADS = [
+    _case(
+        "attributeerror-obj-of-a-module-view",
+        "import math\ndef solution():\n    try:\n        math.nope\n"
+        "    except AttributeError as e:\n        return type(e.obj).__name__",
+        "forbidden",
+        "'__name__'",
+    ),
+    _case(
+        "exception-group",
+        "def solution():\n    try:\n        raise ExceptionGroup('x', [ValueError(1)])\n"
+        "    except* ValueError as e:\n        return 1",
+        "forbidden",
+        "TryStar",
+    ),
+]
+
 ESCAPE_BUILTINS = [
     _case("getattr-globals", "def solution():\n    return globals()", "forbidden", "'globals'"),
     _case("locals", "def solution():\n    return locals()", "forbidden", "'locals'"),
@@ -464,6 +571,39 @@ def test_dunder_walking_is_blocked(sandbox, code, kind, names, timeout_s):
 @pytest.mark.parametrize(("code", "kind", "names", "timeout_s"), FORMAT_STRINGS)
 def test_format_string_attribute_access_is_blocked(sandbox, code, kind, names, timeout_s):
     _assert_blocked(sandbox, code, kind, names, timeout_s)
+
+
+@pytest.mark.parametrize(("code", "kind", "names", "timeout_s"), TRUSTED_FORMATTING)
+def test_formatting_done_by_trusted_code_is_guarded(sandbox, code, kind, names, timeout_s):
+    _assert_blocked(sandbox, code, kind, names, timeout_s)
+
+
+@pytest.mark.parametrize(("code", "kind", "names", "timeout_s"), EXCEPTION_PAYLOADS)
+def test_exception_payloads_are_blocked(sandbox, code, kind, names, timeout_s):
+    _assert_blocked(sandbox, code, kind, names, timeout_s)
+
+
+def test_formatting_still_works(sandbox):
+    result = sandbox.run(
+        "import collections\nclass S(str):\n    def f(self, x):\n        return super().format(x)\n"
+        "def solution():\n"
+        "    p = collections.namedtuple('P', 'x y')(1, 2)\n"
+        "    return ['{0.x}+{0.y}={1:>4}'.format(p, p.x + p.y),"
+        " '{a[k]}'.format_map({'a': {'k': 5}}),"
+        " S('<{}>').f(3), '{} {}'.format(*'ab'), '{:.2f}'.format(3.14159)]"
+    )
+    assert result.ok, result.error
+    assert result.value == ["1+2=   3", "5", "<3>", "a b", "3.14"]
+
+
+def test_an_exception_from_the_programs_own_objects_keeps_its_payload(sandbox):
+    result = sandbox.run(
+        "class Box:\n    pass\n"
+        "def solution():\n    b = Box()\n    try:\n        b.missing\n"
+        "    except AttributeError as e:\n        return [e.obj is b, e.name, e.args[0][:20]]"
+    )
+    assert result.ok, result.error
+    assert result.value == [True, "missing", "'Box' object has no "]
 
 
 @pytest.mark.parametrize(("code", "kind", "names", "timeout_s"), ESCAPE_BUILTINS)
