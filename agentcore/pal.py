@@ -17,7 +17,16 @@ from agentcore.agent import Agent
 from agentcore.backends import LLMBackend
 from agentcore.errors import ConfigError
 from agentcore.executors import CodeExecutor
-from agentcore.models import GenerationConfig, RunResult, RunStatus, Step, StepKind, ToolResult
+from agentcore.models import (
+    ExecutionError,
+    ExecutionResult,
+    GenerationConfig,
+    RunResult,
+    RunStatus,
+    Step,
+    StepKind,
+    ToolResult,
+)
 from agentcore.parsing import ParseError, extract_program, format_answer
 from agentcore.prompts import fit_prompt
 
@@ -42,7 +51,7 @@ class PALAgent(Agent):
         executor: str | CodeExecutor = "sandbox",
         executor_options: dict[str, Any] | None = None,
         retries: int = 1,
-        timeout_s: float = 5.0,
+        timeout_s: float | None = None,
         **options: Any,
     ) -> None:
         if retries < 0:
@@ -62,7 +71,7 @@ class PALAgent(Agent):
         config = self.generation.with_stop(*PAL_STOPS)
         fit = fit_prompt(
             self.template,
-            run.input,
+            self._task_text(run),
             shots=self.shots,
             count_tokens=self.backend.count_tokens,
             context_window=self.backend.context_window,
@@ -85,7 +94,9 @@ class PALAgent(Agent):
                 step.observation = error
             else:
                 step.thought = program
-                result = self.executor.run(program, entrypoint="solution", timeout_s=self.timeout_s)
+                result = self._blocked_program(program, attempt) or self.executor.run(
+                    program, entrypoint="solution", timeout_s=self.timeout_s
+                )
                 step.tool_s = result.duration_s
                 step.tool_result = ToolResult(
                     tool=self.executor.name,
@@ -101,7 +112,7 @@ class PALAgent(Agent):
                     yield step
                     return
                 error = f"{result.error.kind}: {result.error.message}"
-                self.pm.emit(
+                self._emit(
                     "on_tool_error",
                     run_id=run.run_id,
                     step_index=attempt,
@@ -109,13 +120,22 @@ class PALAgent(Agent):
                     error_kind=result.error.kind,
                     message=result.error.message,
                 )
+            # What the program printed or raised is data (it is model-written code's output).
+            error_text = self.guard.as_data(" ".join(error.split())[:300], step.sanitized)
             yield step
-            retry_text = self.template.extra("retry", error=" ".join(error.split())[:300])
+            retry_text = self.template.extra("retry", error=error_text)
             prompt = prompt + completion.text.rstrip() + retry_text
             if not self._fits(prompt, config):
                 break
         run.status = RunStatus.ERROR
         run.error = f"no working program after {self.retries + 1} attempt(s): {error}"
+
+    def _blocked_program(self, program: str, attempt: int) -> ExecutionResult | None:
+        """The tool-call check on the program: a blocked one is not run (error ``blocked``)."""
+        blocked = self._blocked(self.executor.name, {"code": program}, attempt)
+        if blocked is None:
+            return None
+        return ExecutionResult(error=ExecutionError(kind="blocked", message=blocked.observation))
 
     def _fits(self, prompt: str, config: GenerationConfig) -> bool:
         return (

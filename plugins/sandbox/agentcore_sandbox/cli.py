@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from agentcore.errors import ConfigError
+from agentcore.executors import DEFAULT_TIMEOUT_S
 
 
 @click.group("sandbox")
@@ -36,7 +37,13 @@ def sandbox_group() -> None:
     help="Run as the python tool does: a script whose last expression, or solution() "
     "if defined, is the value.",
 )
-@click.option("--timeout", "timeout_s", type=float, default=None, help="Wall-clock limit (s).")
+@click.option(
+    "--timeout",
+    "timeout_s",
+    type=float,
+    default=None,
+    help=f"Wall-clock limit (s); default {DEFAULT_TIMEOUT_S:g}, as for PAL and the python tool.",
+)
 @click.option("--memory-mb", type=int, default=None, help="Address-space limit of the worker.")
 @click.pass_context
 def run_command(
@@ -71,6 +78,27 @@ def run_command(
         _print_text(result)
     if not result.ok:
         sys.exit(1)
+
+
+@sandbox_group.command("check")
+@click.option("--require", is_flag=True, help="Exit with status 1 if any layer is missing.")
+def check_command(require: bool) -> None:
+    """Show what confines each program here: every kernel layer, applied or why not."""
+    from agentcore_sandbox.executor import SandboxExecutor
+
+    with SandboxExecutor() as executor:
+        layers = executor.isolation()
+    missing = [name for name, state in layers.items() if state.startswith(("unavailable", "off"))]
+    for name, state in layers.items():
+        click.echo(f"{name:<18} {state}")
+    if missing:
+        click.secho(
+            f"missing: {', '.join(missing)} — the other layers still hold; see the sandbox "
+            "README for what each layer stops",
+            fg="yellow",
+        )
+        if require:
+            sys.exit(1)
 
 
 def _read_program(file: Path) -> str:

@@ -172,6 +172,9 @@ def leave_namespaces() -> str:
         _check(_libc.unshare(_CLONE_NEWNET | _CLONE_NEWIPC), "unshare(net, ipc)")
         return "net, ipc"
     uid, gid = os.geteuid(), os.getegid()
+    # A process that changed credentials is not dumpable, which makes its /proc files
+    # root's: it could not write its own id maps. (Each job process sets it back to 0.)
+    _libc.prctl(_PR_SET_DUMPABLE, 1, 0, 0, 0)
     _check(_libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNET | _CLONE_NEWIPC), "unshare(user, net, ipc)")
     _write("/proc/self/setgroups", "deny")
     _write("/proc/self/uid_map", f"{SANDBOX_UID} {uid} 1")

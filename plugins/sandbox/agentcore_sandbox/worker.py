@@ -53,6 +53,8 @@ class JobProcess:
     result_fd: int  # and reads the result here
     scratch: str
     report: dict[str, Any]
+    reaped: bool = False
+    status: int | None = None
 
 
 class Template:
@@ -96,7 +98,12 @@ class Template:
         return child
 
     def run(self, child: JobProcess, job: dict[str, Any], raw_job: bytes) -> bytes:
-        """Hand ``job`` to ``child``; return the result message to forward."""
+        """Hand ``job`` to ``child``; return the result message to forward.
+
+        A child that sent its result is left to exit on its own; the caller
+        reaps it with :meth:`discard` after forwarding the result, so its
+        teardown is not on the way of the reply.
+        """
         timeout_s = float(job.get("timeout_s", 10.0))
         max_reply = int(job.get("max_reply_bytes", protocol.MAX_MESSAGE_BYTES))
         try:
@@ -115,11 +122,13 @@ class Template:
             return _error(kind, message)
         if raw is None:  # the process ended without a result
             return _error(*protocol.describe_exit(self.discard(child)))
-        self.discard(child)
         return raw
 
     def discard(self, child: JobProcess) -> int | None:
         """Kill (if still running) and reap ``child``; return its exit status (-N: signal N)."""
+        if child.reaped:
+            return child.status
+        child.reaped = True
         for fd in (child.job_fd, child.result_fd):
             with contextlib.suppress(OSError):
                 os.close(fd)
@@ -133,6 +142,7 @@ class Template:
         except ChildProcessError:
             status = None
         shutil.rmtree(child.scratch, ignore_errors=True)
+        child.status = status
         return status
 
 
@@ -151,6 +161,7 @@ def _job_process(template: Template, job_fd: int, result_fd: int, scratch: str) 
         os.closerange(job_fd + 1, result_fd)
         os.closerange(result_fd + 1, 1 << 16)
         layers = _confine(template, scratch)
+        _warm_up(limits)
         protocol.write_message(result_fd, {"armed": True, "layers": layers})
         job = protocol.read_message(job_fd, MAX_JOB_BYTES)
         if job is not None:
@@ -196,6 +207,26 @@ def _confine(template: Template, scratch: str) -> dict[str, str]:
     if limits.restricted_python:
         remove_process_spawning()
     return layers
+
+
+# A fixed program of our own, run by each job process before it reports armed: it
+# touches (and so copies from the template) the pages that compiling and running any
+# program touches, while the process is still waiting — not while a real job waits.
+WARM_UP_PROGRAM = """
+def solution():
+    total = 0
+    for n in range(3):
+        total += n * 2
+    return [str(total), {"n": total / 2}, f"{total:>3}"]
+"""
+
+
+def _warm_up(limits: Any) -> None:
+    from agentcore_sandbox.program import run_job
+
+    run_job(
+        {"code": WARM_UP_PROGRAM, "entrypoint": "solution"}, restricted=limits.restricted_python
+    )
 
 
 def _load_seccomp(compiled: bytes | str) -> str:
@@ -291,6 +322,8 @@ def main(argv: list[str] | None = None) -> int:
             protocol.write_raw(result_fd, reply)
         except OSError:
             return 1
+        finally:
+            template.discard(child)  # a no-op for a child already reaped
         try:
             child = template.spawn()
         except (OSError, RuntimeError):

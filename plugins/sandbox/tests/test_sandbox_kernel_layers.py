@@ -171,3 +171,41 @@ def test_a_crash_of_the_job_process_is_reported_and_the_worker_goes_on():
     assert crashed.error is not None and crashed.error.kind == "crashed"
     assert "SIGSEGV" in crashed.error.message
     assert after.value == 5
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to become another user first")
+def test_without_root_the_worker_enters_a_user_namespace_of_its_own(listener):
+    """The non-root path of ``leave_namespaces``, in a forked child that gave up root."""
+    from agentcore_sandbox import confine
+
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: an unprivileged engine
+        outcome = "?"
+        try:
+            os.setgroups([])
+            os.setresgid(54321, 54321, 54321)
+            os.setresuid(54321, 54321, 54321)
+            applied = confine.leave_namespaces()
+            probe = socket.socket()
+            try:
+                probe.connect(("127.0.0.1", listener))
+                network = "connected"
+            except OSError as exc:
+                network = type(exc).__name__
+            outcome = f"{applied}|{os.geteuid()}|{network}"
+        except BaseException as exc:
+            outcome = f"error {type(exc).__name__}: {exc}"
+        finally:
+            os.write(write_end, outcome.encode())
+            os._exit(0)
+    os.close(write_end)
+    outcome = os.read(read_end, 4096).decode()
+    os.close(read_end)
+    os.waitpid(pid, 0)
+    if outcome.startswith("error PermissionError"):
+        pytest.skip(f"unprivileged user namespaces are off here: {outcome}")
+    applied, uid, network = outcome.split("|")
+    assert applied == "user, net, ipc"
+    assert int(uid) == confine.SANDBOX_UID
+    assert network != "connected"
