@@ -15,6 +15,7 @@ from typing import Any
 
 from agentcore.backends import LLMBackend, RetryCallback, TokenCallback
 from agentcore.errors import AgentcoreError, ConfigError
+from agentcore.guardrails import Guardrails, RunContext, RunRefused
 from agentcore.models import (
     Completion,
     GenerationConfig,
@@ -22,9 +23,11 @@ from agentcore.models import (
     RunResult,
     RunStatus,
     Step,
+    ToolResult,
 )
 from agentcore.plugins import AgentcorePluginManager, get_plugin_manager
 from agentcore.prompts import PromptTemplate, load_prompt
+from agentcore.untrusted import Markers, PromptGuard
 
 DEFAULT_BACKEND = "llama-cpp"
 
@@ -90,6 +93,8 @@ class Agent:
         self._cancel = threading.Event()
         self._on_token: TokenCallback | None = None
         self._on_retry: RetryCallback | None = None
+        self._guard: PromptGuard | None = None
+        self._guardrails: Guardrails | None = None
 
     # -- construction helpers ----------------------------------------------------------------
 
@@ -172,7 +177,8 @@ class Agent:
             shots=self.shots,
         )
         started = time.perf_counter()
-        self.pm.emit(
+        self._guardrails = Guardrails(self.pm, self._run_context(run))
+        self._emit(
             "on_run_start",
             run=RunInfo(
                 run_id=run.run_id,
@@ -188,13 +194,19 @@ class Agent:
         self._on_token = on_token
         self._on_retry = on_retry
         try:
+            self._guardrails.check_input()
             for step in self._loop(run):
                 run.steps.append(step)
                 run.usage = run.usage + step.usage
-                self.pm.emit("on_step", run_id=run.run_id, step=step)
+                self._emit("on_step", run_id=run.run_id, step=step)
                 yield step
                 if self._cancel.is_set():
                     raise RunCancelled
+                self._guardrails.raise_if_refused()
+            self._guardrails.check_output()
+        except RunRefused as exc:
+            run.status = RunStatus.REFUSED
+            run.error = str(exc)
         except (KeyboardInterrupt, RunCancelled):
             run.status = RunStatus.CANCELLED
             run.error = "cancelled by the user"
@@ -207,10 +219,63 @@ class Agent:
         finally:
             run.duration_s = time.perf_counter() - started
             holder["result"] = run
-            self.pm.emit("on_run_end", result=run)
+            self._emit("on_run_end", result=run)
 
     def _loop(self, run: RunResult) -> Iterator[Step]:
         raise NotImplementedError
+
+    # -- guardrails and what is stored -------------------------------------------------------
+
+    def _run_context(self, run: RunResult) -> RunContext:
+        """What the guardrail hooks see of this run (:mod:`agentcore.guardrails`)."""
+
+        def model_call(index: int, prompt: str, config: GenerationConfig, grammar: str | None):
+            return self._generate(run, index, prompt, config, grammar=grammar, stream=False)
+
+        return RunContext(
+            run_id=run.run_id,
+            agent=self.kind,
+            input=run.input,
+            settings=self.settings,
+            backend=self.backend,
+            result=run,
+            model_call=model_call,
+        )
+
+    def _blocked(self, tool: str, arguments: dict[str, Any], step_index: int) -> ToolResult | None:
+        """The tool-call check: ``None`` when the call may run, else the blocked call's result."""
+        guardrails = self._guardrails
+        return guardrails.blocked(tool, arguments, step_index) if guardrails else None
+
+    def _emit(self, event: str, **kwargs: Any) -> None:
+        """Call an event hook with what may be stored: strings pass the run's redactors."""
+        guardrails = self._guardrails
+        self.pm.emit(event, **(guardrails.redact(kwargs) if guardrails else kwargs))
+
+    # -- untrusted text ----------------------------------------------------------------------
+
+    @property
+    def guard(self) -> PromptGuard:
+        """Cleans untrusted text for this agent's prompts (:mod:`agentcore.untrusted`).
+
+        Built on first use from the backend's special-token strings and the transcript
+        markers the prompt template itself uses.
+        """
+        if self._guard is None:
+            template = self.template
+            markers = Markers.from_prompt(
+                [template.question, *template.exemplars, *template.extras.values()],
+                [template.instructions],
+            )
+            self._guard = PromptGuard(self.backend.special_tokens(), markers)
+        return self._guard
+
+    def _task_text(self, run: RunResult) -> str:
+        """The run's input as it goes into the prompt: cleaned, changes noted on the run."""
+        changes: list[str] = []
+        text = self.guard.as_data(run.input, changes, "input")
+        run.notes.extend(change for change in changes if change not in run.notes)
+        return text
 
     def _retrying(self, step_index: int, reason: str) -> None:
         """Tell the caller that step ``step_index``'s streamed text is being redone."""
@@ -227,17 +292,19 @@ class Agent:
         config: GenerationConfig,
         *,
         grammar: str | None = None,
+        stream: bool = True,
     ) -> Completion:
+        """One backend call; ``stream=False`` keeps its tokens from the user's callback."""
         if self._cancel.is_set():
             raise RunCancelled
-        self.pm.emit(
+        self._emit(
             "before_llm_call",
             run_id=run.run_id,
             step_index=step_index,
             prompt=prompt,
             config=config,
         )
-        user_callback = self._on_token
+        user_callback = self._on_token if stream else None
 
         def on_token(piece: str) -> None:
             if self._cancel.is_set():
@@ -250,7 +317,7 @@ class Agent:
         )
         if completion.finish_reason == "cancelled" or self._cancel.is_set():
             raise RunCancelled
-        self.pm.emit(
+        self._emit(
             "after_llm_call",
             run_id=run.run_id,
             step_index=step_index,

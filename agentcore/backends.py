@@ -67,7 +67,13 @@ class LLMBackend(ABC):
         on_token: TokenCallback | None = None,
         session: str | None = None,
     ) -> Completion:
-        """Reply to a conversation. The default renders a plain transcript."""
+        """Reply to a conversation. The default renders a plain transcript.
+
+        Message contents are data: their special tokens, invisible characters and role
+        markers (``User:`` in a message) are made inert first (:meth:`data_messages`);
+        backends that apply a chat template do the same.
+        """
+        messages = self.data_messages(messages)
         lines = [f"{m.role.capitalize()}: {m.content}" for m in messages]
         prompt = "\n".join(lines) + "\nAssistant:"
         return self.complete(
@@ -77,6 +83,24 @@ class LLMBackend(ABC):
     def count_tokens(self, text: str) -> int:
         """Tokens ``text`` takes. The default estimates 4 characters per token."""
         return max(1, len(text) // 4)
+
+    def special_tokens(self) -> Sequence[str]:
+        """Strings this backend's tokenizer turns into control tokens (``<|im_start|>``).
+
+        Untrusted text has them escaped before it enters a prompt; the agent adds them to
+        :data:`agentcore.untrusted.DEFAULT_SPECIAL_TOKENS`, which covers ChatML/Qwen, Llama
+        and Gemma. A backend that can read its vocabulary returns its own; the default,
+        for backends that cannot (a remote server), is none beyond that list.
+        """
+        return ()
+
+    def data_messages(self, messages: Sequence[Message]) -> list[Message]:
+        """``messages`` with contents cleaned as data: special tokens, invisible characters
+        and role markers (``Assistant:`` opening a line) made inert; the system message,
+        which the application wrote, is kept as it is."""
+        from agentcore.untrusted import CHAT_ROLES, PromptGuard, clean_messages
+
+        return clean_messages(messages, PromptGuard(self.special_tokens(), CHAT_ROLES))
 
     def close(self) -> None:  # noqa: B027 - optional hook, default does nothing
         """Release resources (model memory, connections)."""

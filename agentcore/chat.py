@@ -87,8 +87,7 @@ class ChatAgent(ReActAgent):
         if not session_id or not isinstance(session_id, str):
             raise ConfigError("chat needs a non-empty session_id string")
         conversation = self.store.load(session_id) or Conversation(session_id=session_id)
-        conversation.add_user(message)
-        self._conversation = conversation
+        self._conversation = conversation  # the loop adds the message once guardrails passed it
         holder: dict[str, RunResult] = {}
         steps = self._lifecycle(message, on_token, holder, on_retry)
 
@@ -96,6 +95,7 @@ class ChatAgent(ReActAgent):
             try:
                 yield from steps
             finally:
+                self._settle_reply(conversation, holder.get("result"))
                 self.store.save(conversation)
 
         return RunStream(saved_after(steps), holder)
@@ -108,16 +108,39 @@ class ChatAgent(ReActAgent):
     def history(self, session_id: str) -> Conversation | None:
         return self.store.load(session_id)
 
+    def _settle_reply(self, conversation: Conversation, result: RunResult | None) -> None:
+        """Make the conversation hold the reply the user got, so later turns see that one.
+
+        An output guardrail may have revised the reply (the revision replaces the draft) or
+        refused it (the draft is dropped; the trace keeps it).
+        """
+        if result is None or not any(
+            e.check == "output" and e.action != "pass" for e in result.guardrails
+        ):
+            return
+        entry = conversation.entries[-1] if conversation.entries else None
+        if entry is None or entry.kind != "step" or entry.action is None:
+            return
+        if result.answer is None:
+            conversation.entries.pop()
+            return
+        reply = f"{RESPOND}[{result.answer}]"
+        entry.text = entry.text.replace(entry.action, reply)
+        entry.action = reply
+
     # -- the loop ----------------------------------------------------------------------------
 
     def _render(self, entry: Entry, shorten: bool) -> str:
+        """One entry as prompt text; the user's words and tool output go in as data."""
         if entry.kind == "user":
-            return self.template.extra("user", text=entry.text)
+            return self.template.extra("user", text=self.guard.as_data(entry.text))
         text = self.template.extra("step_prefix") + (entry.text or "").rstrip() + "\n"
         if entry.observation is not None:
             observation = entry.observation
             if shorten:
                 observation = self._shorten(observation)[:80] + " … (shortened)"
+            if not entry.observation_by_engine:
+                observation = self.guard.as_data(observation)
             text += self.template.extra("observation", observation=observation)
         return text
 
@@ -125,6 +148,7 @@ class ChatAgent(ReActAgent):
         conversation = self._conversation
         if conversation is None:
             raise ConfigError("use agent.chat(session_id, message) to talk to a ChatAgent")
+        conversation.add_user(run.input)  # as the input check left it
         config = self.generation.with_stop(*CHAT_STOPS)
         head = self.template.render(
             "", shots=self.shots, tools=self.describe_tools(), max_steps=self.max_steps
@@ -141,6 +165,7 @@ class ChatAgent(ReActAgent):
         )
         seen: dict[str, tuple[int, str]] = {}
         grammar = self.grammar()
+        self._task_text(run)  # notes what cleaning the user's message changed; _render cleans
         for index in range(1, self.max_steps + 1):
             history, note = self.memory.select(
                 conversation, self._render, self.backend.count_tokens, budget
@@ -160,14 +185,18 @@ class ChatAgent(ReActAgent):
                     yield step
                     return
                 step.observation = "The reply is empty: write respond[your message to the user]."
+                entry.observation_by_engine = True
             elif action is None:
                 step.parse_error = step.observation = parsed.error
+                entry.observation_by_engine = True
             else:
                 entry.action = action.raw
                 step.observation, step.tool_result = self._act(run, index, action, context, seen)
                 if step.tool_result is not None:
                     step.tool_s = step.tool_result.duration_s
             entry.observation = self._shorten(step.observation or "")
+            if not entry.observation_by_engine:
+                self.guard.as_data(entry.observation, step.sanitized)  # record what _render does
             conversation.entries.append(entry)
             yield step
         yield from self._final_reply(run, conversation, head, budget, config)

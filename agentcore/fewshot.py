@@ -62,7 +62,7 @@ class PromptAgent(Agent):
             config = config.model_copy(update={"max_new_tokens": self.max_new_tokens})
         fit = fit_prompt(
             self.template,
-            run.input,
+            self._task_text(run),
             shots=self.shots,
             count_tokens=self.backend.count_tokens,
             context_window=self.backend.context_window,

@@ -17,14 +17,15 @@ reported and ignored) and should return quickly: they run on the agent's thread.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 if TYPE_CHECKING:
     import click
 
-    from agentcore.models import Completion, GenerationConfig, RunInfo, RunResult, Step
+    from agentcore.guardrails import Redactor, RunContext
+    from agentcore.models import Completion, GenerationConfig, RunInfo, RunResult, Step, Verdict
 
 PROJECT_NAME = "agentcore"
 
@@ -112,6 +113,70 @@ def on_run_end(result: RunResult) -> None:
     """A run ended, with any status. ``result`` is the complete trace."""
 
 
+# --- guardrails ---------------------------------------------------------------------------
+#
+# Called by the engine through pluggy, in pluggy's order (the plugin registered last first;
+# ``tryfirst``/``trylast`` move an implementation). Every implementation sees the same
+# arguments and returns a :class:`~agentcore.models.Verdict` or ``None`` (pass). How the
+# verdicts combine (agentcore/guardrails.py): a refusal wins over everything — the first one in
+# call order gives the run's status ``refused`` and its reason; otherwise the first rewrite in
+# call order is applied and the check runs again on the new text, so rewrites chain and what
+# goes on has passed every guardrail (a guardrail must pass text it produced itself). A guardrail
+# that raises fails closed: the run is refused and the error, with the plugin's name, is the
+# reason. Every decision but a silent pass is recorded in ``RunResult.guardrails``; a verdict's
+# ``by`` names the guardrail there. ``run`` is an :class:`agentcore.guardrails.RunContext`: the
+# run's id, agent kind, settings, record so far, and its backend (``run.generate``) for
+# guardrails that ask the model.
+
+
+@hookspec
+def check_input(run: RunContext, text: str) -> Verdict | None:
+    """Check the task (a chat message) before the agent starts on it.
+
+    Fires once per run, after ``on_run_start`` and before the first model call. Implemented by
+    input filters (the guardrails plugin's prompt-injection check). ``rewrite`` replaces the
+    task the agent works on; ``refuse`` (or ``block``) ends the run before any model call.
+    """
+
+
+@hookspec
+def check_output(run: RunContext, answer: str, steps: list[Step]) -> Verdict | None:
+    """Check the answer (a chat reply) before the run returns it.
+
+    Fires once per run that produced an answer (status ``finished`` or ``max_steps``), after
+    its last step. Implemented by output checks (the guardrails plugin's constitution, which
+    critiques and revises the draft with the run's own model). ``rewrite`` replaces the answer
+    (the draft stays in the trace); ``refuse`` ends the run with no answer.
+    """
+
+
+@hookspec
+def check_tool_call(run: RunContext, tool: str, arguments: dict[str, Any]) -> Verdict | None:
+    """Check a tool call (a PAL program, a RAG retrieval) before it runs.
+
+    Fires for every call the model asks for, after its arguments are parsed and before the tool
+    runs (a ReAct action repeated verbatim is answered from its first observation, not called
+    or checked again). Implemented by tool policies. ``block`` stops this call: it does not
+    run, and the model's observation says it was blocked and why (the step records it,
+    ``error_kind`` ``blocked``). ``refuse`` also blocks it and then ends the run as
+    ``refused``. ``rewrite`` is not a tool-call verdict and fails closed (blocks the call).
+    PAL programs arrive as ``tool`` = the executor's name with ``{"code": program}``; RAG
+    retrieval as ``retrieve`` with ``{"query", "k", "retriever"}``.
+    """
+
+
+@hookspec
+def storage_redactor(run: RunContext) -> Redactor | None:
+    """A function that hides sensitive text in what is stored (run store, trace files).
+
+    Fires once per run, before ``on_run_start``. Implemented by redactors (the guardrails
+    plugin's PII redactor). Every redactor returned is applied, in call order, to every string
+    the engine hands to the event hooks (``on_run_start`` … ``on_run_end``), which is what
+    storage and tracing plugins record; the run's result, its stream and the live display keep
+    the original text. A redactor that raises withholds the text (``[redaction failed]``).
+    """
+
+
 def _event_names() -> list[str]:
     return [
         name
@@ -127,5 +192,11 @@ PROVIDER_HOOKS: tuple[str, ...] = (
     "register_retrievers",
     "register_executors",
 )
+GUARDRAIL_HOOKS: tuple[str, ...] = (
+    "check_input",
+    "check_output",
+    "check_tool_call",
+    "storage_redactor",
+)
 
-__all__ = ["EVENT_HOOKS", "PROVIDER_HOOKS", "hookimpl", "hookspec"]
+__all__ = ["EVENT_HOOKS", "GUARDRAIL_HOOKS", "PROVIDER_HOOKS", "hookimpl", "hookspec"]

@@ -38,6 +38,11 @@ class Entry(Record):
     thought: str | None = None
     action: str | None = Field(None, description="The action as the model wrote it.")
     observation: str | None = None
+    observation_by_engine: bool = Field(
+        False,
+        description="The observation is the engine's own message (format help), not tool "
+        "output: it enters prompts as written; tool output is cleaned as untrusted data.",
+    )
     at: float = Field(default_factory=time.time)
 
 

@@ -221,6 +221,12 @@ class Step(Record):
         None, description="A malformed completion that was regenerated under the action grammar."
     )
     tool_result: ToolResult | None = None
+    sanitized: list[str] = Field(
+        default_factory=list,
+        description="What was made inert in the untrusted text this step put into a prompt "
+        "(its observation, passages): special tokens, invisible characters, forged markers. "
+        "The observation and tool result keep the original text.",
+    )
     usage: Usage = Field(default_factory=Usage)
     llm_s: float = 0.0
     tool_s: float = 0.0
@@ -236,6 +242,67 @@ class RunStatus(StrEnum):
     MAX_STEPS = "max_steps"
     ERROR = "error"
     CANCELLED = "cancelled"
+    REFUSED = "refused"
+    """A guardrail refused the input, the answer or a tool call; ``error`` says which and why."""
+
+
+VerdictAction = Literal["pass", "rewrite", "refuse", "block"]
+
+
+class Verdict(Record):
+    """What a guardrail decides (returned by the ``check_*`` hooks; ``None`` also means pass).
+
+    ``pass`` lets the text or call through (a ``reason`` makes it a recorded flag);
+    ``rewrite`` replaces the text with ``text``; ``refuse`` ends the run with status
+    ``refused``; ``block`` stops one tool call, and the model is told why. ``by`` names the
+    guardrail in the trace.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+    action: VerdictAction = "pass"
+    text: str | None = None
+    reason: str = ""
+    by: str = ""
+
+    @model_validator(mode="after")
+    def _complete(self) -> Verdict:
+        if self.action == "rewrite" and self.text is None:
+            raise ValueError("a rewrite verdict needs the new text")
+        if self.action in ("rewrite", "refuse", "block") and not self.reason.strip():
+            raise ValueError(f"a {self.action} verdict needs a reason")
+        return self
+
+    @classmethod
+    def allow(cls, reason: str = "", *, by: str = "") -> Verdict:
+        """Let it through; with a reason, the pass is recorded (a flag)."""
+        return cls(action="pass", reason=reason, by=by)
+
+    @classmethod
+    def rewrite(cls, text: str, reason: str, *, by: str = "") -> Verdict:
+        return cls(action="rewrite", text=text, reason=reason, by=by)
+
+    @classmethod
+    def refuse(cls, reason: str, *, by: str = "") -> Verdict:
+        return cls(action="refuse", reason=reason, by=by)
+
+    @classmethod
+    def block(cls, reason: str, *, by: str = "") -> Verdict:
+        return cls(action="block", reason=reason, by=by)
+
+
+class GuardrailEvent(Record):
+    """One guardrail decision in a run's trace (silent passes are not recorded)."""
+
+    check: Literal["input", "output", "tool_call"]
+    action: VerdictAction
+    by: str = ""
+    reason: str = ""
+    step_index: int | None = None
+    tool: str | None = None
+    original: str | None = Field(
+        None, description="The text before a rewrite, or the refused answer."
+    )
 
 
 class PromptFit(Record):
@@ -267,6 +334,7 @@ class RunResult(Record):
     prompt_name: str = ""
     shots: int | None = None
     notes: list[str] = Field(default_factory=list)
+    guardrails: list[GuardrailEvent] = Field(default_factory=list)
 
 
 class RunInfo(Record):
@@ -295,6 +363,7 @@ class ExecutionError(Record):
         "missing_entrypoint",
         "result_not_serializable",
         "crashed",
+        "blocked",
     ]
     message: str
 

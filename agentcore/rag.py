@@ -95,22 +95,21 @@ class RAGAgent(Agent):
     def _loop(self, run: RunResult) -> Iterator[Step]:
         # 1. retrieve
         started = time.perf_counter()
-        docs = self.retriever.retrieve(run.input, self.k)
+        arguments = {"query": run.input, "k": self.k, "retriever": self.retriever.name}
+        blocked = self._blocked("retrieve", arguments, 1)
+        docs = self.retriever.retrieve(run.input, self.k) if blocked is None else []
         took = time.perf_counter() - started
         listing = "\n".join(
             f"[{n}] {describe_source(d)}: {_clip(d.text, 160)}" for n, d in enumerate(docs, 1)
         )
-        listing = listing or "(no passage matched)"
+        listing = blocked.observation if blocked else listing or "(no passage matched)"
         yield Step(
             index=1,
             kind=StepKind.RETRIEVE,
-            action=Action(
-                tool="retrieve",
-                arguments={"query": run.input, "k": self.k, "retriever": self.retriever.name},
-                raw=f"retrieve[{run.input}]",
-            ),
+            action=Action(tool="retrieve", arguments=arguments, raw=f"retrieve[{run.input}]"),
             observation=listing,
-            tool_result=ToolResult(
+            tool_result=blocked
+            or ToolResult(
                 tool=self.retriever.name,
                 ok=True,
                 observation=listing,
@@ -122,7 +121,7 @@ class RAGAgent(Agent):
 
         # 2. augment the prompt with as many passages as fit, and answer
         config = self.generation.with_stop(*RAG_STOPS)
-        fit, used = self._fit(run.input, docs, config)
+        fit, used = self._fit(self._task_text(run), docs, config)
         run.shots = fit.shots_used
         if fit.note:
             run.notes.append(fit.note)
@@ -140,6 +139,8 @@ class RAGAgent(Agent):
                 f"{len(used)} passage(s) were given"
             )
         cited_docs = [used[n - 1] for n in cited]
+        sanitized: list[str] = []
+        self._passages(used, sanitized)  # what cleaning changed in the passages it kept
         step = self._new_step(
             2,
             fit.prompt,
@@ -151,6 +152,7 @@ class RAGAgent(Agent):
                 observation="cites " + (", ".join(f"[{n}]" for n in cited) or "nothing"),
                 data=[{"number": n, **used[n - 1].model_dump()} for n in cited],
             ),
+            sanitized=sanitized,
         )
         if not answer:
             run.status, run.error = RunStatus.ERROR, "the model wrote no answer"
@@ -188,15 +190,21 @@ class RAGAgent(Agent):
             "(e.g. -o n_ctx=8192)"
         )
 
-    def _passages(self, docs: Sequence[Document]) -> str:
+    def _passages(self, docs: Sequence[Document], changes: list[str] | None = None) -> str:
+        """The numbered passages as prompt text. Passages are data: each one's source and
+        text are cleaned (:mod:`agentcore.untrusted`), so a passage can neither become
+        special tokens nor forge a passage, a question or an answer."""
         if not docs:
             return self.template.extra("no_passages")
+        guard = self.guard
         return "\n".join(
             self.template.extra(
                 "passage",
                 number=n,
-                source=describe_source(doc),
-                text=_clip_lines(_with_title(doc), self.passage_chars),
+                source=guard.as_data(describe_source(doc), changes, f"passage [{n}] source"),
+                text=guard.as_data(
+                    _clip_lines(_with_title(doc), self.passage_chars), changes, f"passage [{n}]"
+                ),
             )
             for n, doc in enumerate(docs, 1)
         )

@@ -147,7 +147,7 @@ class ReActAgent(Agent):
         config = self.generation.with_stop(*REACT_STOPS)
         fit = fit_prompt(
             self.template,
-            run.input,
+            self._task_text(run),
             shots=self.shots,
             count_tokens=self.backend.count_tokens,
             context_window=self.backend.context_window,
@@ -186,6 +186,11 @@ class ReActAgent(Agent):
                 if step.tool_result is not None:
                     step.tool_s = step.tool_result.duration_s
             observation = self._shorten(step.observation or "")
+            if parsed.action is not None:
+                # What a tool returned is data: on one line and cleaned, it can neither
+                # become special tokens nor forge a step (agentcore.untrusted). The engine's
+                # own messages (format help) are left as written.
+                observation = self.guard.as_data(observation, step.sanitized)
             transcript = (
                 prompt
                 + parsed.consumed.rstrip()
@@ -213,9 +218,11 @@ class ReActAgent(Agent):
                 observation=self._shorten(observation),
             )
             return note, None
-        result = self.tools[action.tool].invoke(action.arguments, context)
+        result = self._blocked(action.tool, action.arguments, index)
+        if result is None:
+            result = self.tools[action.tool].invoke(action.arguments, context)
         if not result.ok:
-            self.pm.emit(
+            self._emit(
                 "on_tool_error",
                 run_id=run.run_id,
                 step_index=index,

@@ -137,11 +137,18 @@ def chat_command(
             cleanup()
 
 
+def _show(text: str, **style: Any) -> None:
+    """Print conversation text: escape sequences in it are shown, never executed."""
+    from agentcore.untrusted import for_terminal
+
+    click.secho(for_terminal(text), **style)
+
+
 def _user_messages(scripted: list[str]) -> Iterator[str]:
     """The given messages, or what the user types until Ctrl-D / 'exit'."""
     if scripted:
         for message in scripted:
-            click.secho(f"you> {message}", bold=True)
+            _show(f"you> {message}", bold=True)
             yield message
         return
     click.secho("Type a message (Ctrl-D or 'exit' to end).", dim=True)
@@ -161,11 +168,15 @@ def _converse(agent: Any, session_id: str, scripted: list[str]) -> None:
         stream = agent.chat_stream(session_id, message)
         for step in stream:
             if step.action is not None and step.action.tool not in ("respond", "finish"):
-                click.secho(f"  · {step.action.raw}", dim=True)
-                click.secho(f"    → {(step.observation or '')[:200]}", dim=True)
+                _show(f"  · {step.action.raw}", dim=True)
+                _show(f"    → {(step.observation or '')[:200]}", dim=True)
             elif step.parse_error:
-                click.secho(f"  · (malformed action: {step.parse_error[:120]})", dim=True)
+                _show(f"  · (malformed action: {step.parse_error[:120]})", dim=True)
         result = stream.result
+        for event in result.guardrails:
+            who = event.by or "a guardrail"
+            _show(f"  · guardrail ({event.check}): {who} {event.action}: {event.reason}", dim=True)
         if result.error:
-            click.secho(f"Error: {result.error}", fg="red")
-        click.secho(f"agent> {result.answer or '(no reply)'}", fg="green")
+            label = "Refused" if result.status == "refused" else "Error"
+            _show(f"{label}: {result.error}", fg="red")
+        _show(f"agent> {result.answer or '(no reply)'}", fg="green")

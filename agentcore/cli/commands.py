@@ -201,6 +201,7 @@ def _run_agent(
 ) -> None:
     from agentcore.cli.render import LiveRenderer
     from agentcore.models import RunStatus
+    from agentcore.untrusted import for_terminal, json_for_terminal
 
     renderer = None
     if not as_json and not quiet:
@@ -218,10 +219,11 @@ def _run_agent(
     except KeyboardInterrupt:
         agent.cancel()
     result = stream.result
-    if as_json:
-        click.echo(result.model_dump_json(indent=2))
+    if as_json:  # the exact text, JSON-escaped; nothing a terminal would act on left raw
+        click.echo(json_for_terminal(result.model_dump_json(indent=2)))
     elif quiet:
-        click.echo(result.answer if result.answer is not None else f"({result.status.value})")
+        answer = result.answer if result.answer is not None else f"({result.status.value})"
+        click.echo(for_terminal(answer))
     else:
         renderer.finish(result)
     exit_codes = {
@@ -229,6 +231,7 @@ def _run_agent(
         RunStatus.MAX_STEPS: 0,
         RunStatus.ERROR: 1,
         RunStatus.CANCELLED: 130,
+        RunStatus.REFUSED: 3,
     }
     code = exit_codes[result.status]
     if code:

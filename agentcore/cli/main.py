@@ -20,7 +20,9 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except AgentcoreError as exc:
-            click.secho(f"Error: {exc}", fg="red", err=True)
+            from agentcore.untrusted import for_terminal  # messages quote model/tool text
+
+            click.secho(f"Error: {for_terminal(str(exc))}", fg="red", err=True)
             sys.exit(1)
 
 

@@ -1,10 +1,15 @@
-"""Live rendering of a run in the terminal: tokens as they are generated, then each step."""
+"""Live rendering of a run in the terminal: tokens as they are generated, then each step.
+
+Everything shown passes :func:`agentcore.untrusted.for_terminal`: model and tool text
+can hold escape sequences, which the terminal must show, never execute.
+"""
 
 from __future__ import annotations
 
 import click
 
 from agentcore.models import RunResult, RunStatus, Step, StepKind
+from agentcore.untrusted import for_terminal
 
 
 class LiveRenderer:
@@ -26,7 +31,8 @@ class LiveRenderer:
         self._step_number = 1
 
     def _echo(self, text: str, nl: bool = True, **style: object) -> None:
-        click.secho(text, nl=nl, color=self.color, **style)  # type: ignore[arg-type]
+        # The one way this class prints: styles come from click, never from the text.
+        click.secho(for_terminal(text), nl=nl, color=self.color, **style)  # type: ignore[arg-type]
 
     def start(self, agent: str, task: str, backend: str, model: str) -> None:
         self._echo(f"{agent} · {backend} · {model}", dim=True)
@@ -71,6 +77,8 @@ class LiveRenderer:
             self._echo(f"Sandbox ({status}): {step.observation}", fg="yellow")
         elif step.observation is not None:
             self._echo(f"Observation {step.index}: {step.observation}", fg="yellow")
+        for change in step.sanitized:  # the prompt got the cleaned text (agentcore.untrusted)
+            self._echo(f"  (sanitized for the prompt: {change})", dim=True)
         usage = step.usage
         reuse = ""
         if usage.prompt_tokens and usage.prompt_tokens_evaluated < usage.prompt_tokens:
@@ -97,16 +105,22 @@ class LiveRenderer:
             self._echo("")
         for note in result.notes:
             self._echo(f"note: {note}", fg="magenta")
+        for event in result.guardrails:
+            who = event.by or "a guardrail"
+            line = f"guardrail ({event.check}): {who} {event.action}: {event.reason}"
+            self._echo(line, fg="magenta")
         colour = {
             RunStatus.FINISHED: "green",
             RunStatus.MAX_STEPS: "yellow",
             RunStatus.ERROR: "red",
             RunStatus.CANCELLED: "red",
+            RunStatus.REFUSED: "magenta",
         }[result.status]
         if result.answer is not None:
             self._echo(f"Answer: {result.answer}", bold=True, fg=colour)
         if result.error:
-            self._echo(f"Error: {result.error}", fg="red")
+            label = "Refused" if result.status is RunStatus.REFUSED else "Error"
+            self._echo(f"{label}: {result.error}", fg="red")
         u = result.usage
         self._echo(
             f"[{result.status.value} · {len(result.steps)} steps · {result.duration_s:.1f}s · "

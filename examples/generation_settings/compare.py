@@ -11,6 +11,7 @@ import argparse
 
 from agentcore.models import GenerationConfig
 from agentcore.plugins import get_plugin_manager
+from agentcore.untrusted import for_terminal
 
 SETTINGS: list[tuple[str, GenerationConfig]] = [
     ("greedy (temperature 0)", GenerationConfig()),
@@ -47,7 +48,7 @@ def main() -> None:
         distinct = len(set(texts))
         print(f"\n{label}  — {distinct} distinct of {len(texts)}")
         for seed, text in enumerate(texts, 1):
-            print(f"  seed {seed}: {text}")
+            print(f"  seed {seed}: {for_terminal(text)}")  # model text: shown, never executed
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import argparse
 from agentcore import PALAgent
 from agentcore.fewshot import PromptAgent
 from agentcore.plugins import get_plugin_manager
+from agentcore.untrusted import for_terminal
 
 PROBLEMS = [
     (
@@ -47,7 +48,7 @@ def main() -> None:
             cells.append(
                 f"{(result.answer or '-') + (' ✓' if ok else ' ✗'):>12} {result.duration_s:>5.1f}"
             )
-        print(f"{problem[:38] + '…':<40} {gold:>5} " + " ".join(cells))
+        print(for_terminal(f"{problem[:38] + '…':<40} {gold:>5} " + " ".join(cells)))
     print("correct: " + ", ".join(f"{n} {score[n]}/{len(PROBLEMS)}" for n in agents))
 
 

@@ -31,7 +31,7 @@ if str(_HERE) not in sys.path:  # the sibling modules, however this file was loa
     sys.path.insert(0, str(_HERE))
 
 from orders_db import BOT_TABLES, create_orders_db  # noqa: E402
-from returns_policy import OrderBook, guarded_tools  # noqa: E402
+from returns_policy import FailedChecks, OrderBook, guarded_tools  # noqa: E402
 from shop_services import LOOPBACK, LocalServices, start_local_services  # noqa: E402
 
 PROMPT = "chat/shopbot"
@@ -126,7 +126,9 @@ def build_agent(
 
     tools = [
         sql_tool(database, BOT_TABLES, row_limit=SQL_ROW_LIMIT),
-        *guarded_tools(OrderBook(database), customer_text),
+        # failed identity checks are counted in a file in the work directory, so neither a
+        # new conversation nor a restarted bot resets them
+        *guarded_tools(OrderBook(database), customer_text, FailedChecks.for_settings(settings)),
     ]
     if backend == "llama-cpp":  # a whole return conversation needs more than 4k tokens
         options["backend_options"] = {"n_ctx": 8192, **options.get("backend_options", {})}

@@ -10,13 +10,18 @@ tools, and each checks its claim against the orders database:
     Both must appear in what the customer wrote in this conversation (a model
     cannot verify with an address it made up or copied from an example). A
     match is recorded in the conversation's tool state; a mismatch says so
-    without revealing the address on file. After
-    :data:`MAX_FAILED_CHECKS` mismatches in one conversation the tool stops
-    answering (no guessing emails or order numbers).
+    without revealing the address on file or whether the order exists (the
+    answer is the same for an order that does not exist). After
+    :data:`MAX_FAILED_CHECKS` failures for an order number or for an email
+    address — in any conversation, counted by :class:`FailedChecks` — no more
+    checks are made for it for a day; after as many in one conversation, none
+    more in that conversation (no guessing emails or order numbers).
 ``request_return_label(order_id, items, customer_email, reason?)``
     Only for a verified order, only to the verified email, only for a
     delivered order, and only for SKUs in that order (no more than were
-    bought). Then the shipping plugin's tool does the real work.
+    bought). Then the shipping plugin's :func:`issue_return_label` does the
+    real work (the plugin's raw tool, which needs the operator's approval, is
+    not what the model gets).
 ``send_email(to, subject, body, attachment_label_id)``
     Only to a verified email, only with a label issued in this conversation
     for that same email. No other attachments exist for the model.
@@ -34,13 +39,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from failed_checks import MAX_FAILED_CHECKS, FailedChecks
+
 from agentcore.models import ToolResult
 from agentcore.tools import Tool, ToolContext
 
+__all__ = ["MAX_FAILED_CHECKS", "FailedChecks", "OrderBook", "guarded_tools"]
+
 VERIFIED = "shopbot.verified"  # {order_id: email} proven in this conversation
-FAILED_CHECKS = "shopbot.failed_checks"  # how many verifications failed
+FAILED_CHECKS = "shopbot.failed_checks"  # how many verifications failed in this conversation
 LABELS = "shopbot.labels"  # {label_id: {"order_id": int, "email": str}} issued here
-MAX_FAILED_CHECKS = 3
 RETURNABLE_STATUS = "delivered"
 #: Bounded by the shipping tool's own deadline (its retries end well before this).
 GUARDED_TIMEOUT_S = 130.0
@@ -141,7 +149,9 @@ def refused(tool_name: str, kind: str, message: str) -> ToolResult:
 
 
 def guarded_tools(
-    book: OrderBook, customer_text: Callable[[], str | None] | None = None
+    book: OrderBook,
+    customer_text: Callable[[], str | None] | None = None,
+    checks: FailedChecks | None = None,
 ) -> list[Tool]:
     """The three tools above, bound to ``book``; state lives in each conversation's ctx.state.
 
@@ -149,10 +159,13 @@ def guarded_tools(
     conversation (``None`` when there is none); ``verify_customer`` then accepts
     only an order number and email the customer actually gave, so a model cannot
     verify with an address it made up or copied from an example. Without
-    ``customer_text`` that check is skipped.
+    ``customer_text`` that check is skipped. ``checks`` counts failed checks
+    across conversations (``build_agent`` keeps it in a file in the work
+    directory; by default it lives in memory, shared by these tools' conversations).
     """
-    from agentcore_shipping.tools import request_return_label as carrier_label
-    from agentcore_shipping.tools import send_email as mailer
+    from agentcore_shipping.tools import email_customer, issue_return_label
+
+    failures = checks if checks is not None else FailedChecks()
 
     def verify_customer(order_id: str, email: str, ctx: ToolContext) -> ToolResult:
         """Check that the customer placed this order: the email must match the order's.
@@ -175,20 +188,30 @@ def guarded_tools(
             problem = _not_given(customer_text(), order_id, number, email)
             if problem:
                 return refused(name, "not_given", problem)
+        key = number if number is not None else order_id
+        if failures.locked(key, email):  # the same answer whether or not the order exists
+            return refused(
+                name,
+                "too_many_attempts",
+                "too many checks for this order number or email address failed recently, so "
+                "no more are made for now. Tell the customer to contact support by email for "
+                "help with the return.",
+            )
         order = book.find(number) if number is not None else None
         if order is None or not same_email(email, order.customer_email):
+            # One answer for "no such order" and "wrong email": which order numbers exist
+            # is not the model's (or a guesser's) to learn here.
             ctx.state[FAILED_CHECKS] = failed + 1
-            what = (
-                f"there is no order {order_id!r}"
-                if order is None
-                else f"{email.strip()} is not the email address order {number} was placed with"
-            )
+            failures.record_failure(key, email)
             return refused(
                 name,
                 "not_verified",
-                f"{what}. Do not share order details or make a label. Ask the customer to "
-                "check the order number and the email address used for the order.",
+                f"order {order_id.strip()} and {email.strip()} do not match an order on file "
+                "(the order number or the email address is wrong). Do not share order details "
+                "or make a label. Ask the customer to check the order number and the email "
+                "address used for the order.",
             )
+        failures.clear(order.order_id, email)
         ctx.state.setdefault(VERIFIED, {})[order.order_id] = order.customer_email
         delivered = f" on {order.delivered_on}" if order.delivered_on else ""
         return ToolResult(
@@ -248,15 +271,7 @@ def guarded_tools(
         problem, skus = _check_items(order, items)
         if problem:
             return refused(name, "item_not_in_order", problem)
-        result = carrier_label.invoke(
-            {
-                "order_id": str(number),
-                "items": skus,
-                "customer_email": order.customer_email,
-                "reason": reason,
-            },
-            ctx,
-        )
+        result = issue_return_label(ctx, str(number), skus, order.customer_email, reason)
         if result.ok and isinstance(result.data, dict):
             ctx.state.setdefault(LABELS, {})[result.data["label_id"]] = {
                 "order_id": number,
@@ -303,22 +318,22 @@ def guarded_tools(
                 f"label {attachment_label_id.strip()} is for order {label['order_id']}, "
                 f"whose email is not {to.strip()}.",
             )
-        result = mailer.invoke(
-            {
-                "to": label["email"],
-                "subject": subject,
-                "body": body,
-                "attachment_label_id": attachment_label_id.strip(),
-            },
-            ctx,
+        result = email_customer(
+            ctx, label["email"], subject, body, attachment_label_id=attachment_label_id.strip()
         )
         return result.model_copy(update={"tool": name})
 
-    return [
+    tools = [
         Tool(verify_customer, timeout_s=30.0),
         Tool(request_return_label, timeout_s=GUARDED_TIMEOUT_S),
         Tool(send_email, timeout_s=GUARDED_TIMEOUT_S),
     ]
+    for acting in tools[1:]:
+        # Side effects, approved by the policy above (the marks the engine's approval
+        # mechanism will read; the shipping plugin's raw tools say requires_approval=True).
+        acting.side_effect = True  # type: ignore[attr-defined]
+        acting.requires_approval = False  # type: ignore[attr-defined]
+    return tools
 
 
 def _check_items(order: OrderRecord, items: list[str]) -> tuple[str | None, list[str]]:

@@ -59,7 +59,7 @@ def test_order_of_another_customer_is_refused(shop, tools, customer, conversatio
     checked = verify(tools, conversation, "1002", "ann@example.com")
     assert not checked.ok and checked.error_kind == "not_verified"
     assert checked.observation.startswith(
-        "Refused: ann@example.com is not the email address order 1002 was placed with."
+        "Refused: order 1002 and ann@example.com do not match an order on file"
     )
     assert "ben.ortiz@example.org" not in checked.observation  # the address on file stays secret
     result = label(tools, conversation, "1002", ["JEANS-34-BLACK"], "ann@example.com")
@@ -97,7 +97,7 @@ def test_email_that_does_not_match_is_refused(shop, tools, customer, conversatio
     checked = verify(tools, conversation, "1001", "ann.lee@example.com")
     assert not checked.ok and checked.error_kind == "not_verified"
     assert checked.observation.startswith(
-        "Refused: ann.lee@example.com is not the email address order 1001 was placed with."
+        "Refused: order 1001 and ann.lee@example.com do not match an order on file"
     )
     result = label(tools, conversation, "1001", ["JEANS-32-BLUE"], "ann.lee@example.com")
     assert result.error_kind == "not_verified"
@@ -182,7 +182,16 @@ def test_guessing_stops_after_three_failed_checks(shop, tools, customer, convers
     unknown = verify(
         tools, ToolContext(settings=shop.settings, state={}), "9999", "ann@example.com"
     )
-    assert unknown.observation.startswith("Refused: there is no order '9999'.")
+    # no order 9999: the same answer as a wrong email (whether it exists is not revealed)
+    assert unknown.error_kind == "not_verified"
+    assert unknown.observation.startswith(
+        "Refused: order 9999 and ann@example.com do not match an order on file"
+    )
+    # and order 1002 stays locked in a new conversation too (counted across conversations)
+    again = verify(
+        tools, ToolContext(settings=shop.settings, state={}), "1002", "ben.ortiz@example.org"
+    )
+    assert again.error_kind == "too_many_attempts"
 
 
 def test_only_what_the_customer_said_can_be_verified(shop, tools, customer, conversation):
@@ -236,16 +245,16 @@ def test_the_bot_relays_a_refusal_and_nothing_is_made(shop, shopbot):
             'Action: request_return_label[{"order_id": "1002", "items": ["JEANS-34-BLACK"], '
             '"customer_email": "ann@example.com"}]',
             " Refused again. I tell the customer.\n"
-            "Action: respond[Sorry, ann@example.com is not the email address order 1002 was "
-            "placed with, so I cannot make a return label.]",
+            "Action: respond[Sorry, order 1002 and ann@example.com do not match an order on "
+            "file, so I cannot make a return label.]",
         ]
     )
     agent = shopbot.build_agent(backend, settings=shop.settings)
     result = agent.chat("ann", "Return the jeans from order 1002 please, I'm ann@example.com")
     verify_step, label_step, reply = result.steps
-    assert verify_step.observation.startswith("Refused: ann@example.com is not the email")
+    assert verify_step.observation.startswith("Refused: order 1002 and ann@example.com do not")
     assert label_step.observation.startswith("Refused: order 1002 has not been verified")
     assert "Observation: Refused: order 1002 has not been verified" in backend.prompts[-1]
     assert reply.action.tool == "respond"
-    assert result.answer.startswith("Sorry, ann@example.com is not the email address")
+    assert result.answer.startswith("Sorry, order 1002 and ann@example.com do not match")
     assert nothing_made(shop)

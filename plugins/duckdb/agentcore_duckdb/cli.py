@@ -46,17 +46,18 @@ def sql_command(
     database: Path, query: str, tables: str, as_json: bool, max_rows: int, timeout_s: float
 ) -> None:
     """Run one read-only query on DATABASE exactly as the sql tool would."""
+    from agentcore.untrusted import for_terminal, json_for_terminal  # cells are untrusted
     from agentcore_duckdb.database import SqlDatabase
     from agentcore_duckdb.tool import observe
 
     with SqlDatabase(database, tables, row_limit=max_rows, timeout_s=timeout_s) as db:
         if as_json:
             result = db.run(query)
-            click.echo(json.dumps(result.to_json_dict(), ensure_ascii=False))
+            click.echo(json_for_terminal(json.dumps(result.to_json_dict(), ensure_ascii=False)))
             ok = result.ok
         else:
             outcome = observe(db, query)
-            click.echo(outcome.observation, err=not outcome.ok)
+            click.echo(for_terminal(outcome.observation), err=not outcome.ok)
             ok = outcome.ok
     if not ok:
         click.get_current_context().exit(1)

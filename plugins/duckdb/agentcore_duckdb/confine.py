@@ -9,8 +9,15 @@ text is matched with regular expressions):
   generators (``range``, ``generate_series``, ``unnest``); file readers,
   catalog and settings introspection and user-defined macros are refused.
   Any table-reference kind it does not know is refused too (fail closed).
-  Because this runs before the query is bound, names of other tables never
-  reach DuckDB's binder, whose "Did you mean ...?" hints would leak them.
+  Type names (casts, ``PIVOT ... IN type``) must be built-in types or
+  user-defined types that the allowed tables' columns use: an ENUM of a hidden
+  table would list that table's values (``enum_range(NULL::t)``), and a hidden
+  type is refused with the same words as one that does not exist. Sequences
+  (``nextval``/``currval``) are out of reach.
+  Because this runs before the query is bound, names of other tables and types
+  never reach DuckDB's binder, whose "Did you mean ...?" hints would leak them.
+  The walk is iterative (an explicit stack), so no nesting depth makes it fail
+  with ``RecursionError``; DuckDB's own ``max_expression_depth`` bounds depth.
 * :func:`check_plan` walks the *unoptimized* logical plan of the bound query
   (``EXPLAIN (FORMAT JSON)`` with ``explain_output='all'``). Every data source
   must be a scan of a table the allowed tables (or allowed views) resolve to,
@@ -24,8 +31,9 @@ A violation is returned as :class:`Violation` (a kind from
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 #: Table functions that only generate values: no catalog, no files, no SQL.
@@ -44,6 +52,8 @@ DENIED_SCALAR_FUNCTIONS = frozenset(
         "current_schemas",
         "in_search_path",
         "which_secret",
+        "nextval",  # sequences: catalog objects, and "Did you mean" names hidden ones
+        "currval",
     }
 )
 
@@ -121,13 +131,48 @@ class Policy:
     user_functions: frozenset[str] = field(default_factory=frozenset)
     plan_tables: frozenset[str] = field(default_factory=frozenset)
     table_functions: frozenset[str] = field(default_factory=frozenset)
+    #: Type names a query may use unqualified (lower case): built-in types and the
+    #: user-defined types the allowed tables' columns use. Empty refuses every type.
+    type_names: frozenset[str] = field(default_factory=frozenset)
+    #: The visible user-defined types as (catalog, schema, name), lower case.
+    user_types: frozenset[tuple[str, str, str]] = field(default_factory=frozenset)
 
     def allows(self, catalog: str, schema: str, name: str) -> bool:
         return any(t.matches(catalog, schema, name) for t in self.tables)
 
+    def allows_type(self, catalog: str, schema: str, name: str) -> bool:
+        catalog, schema, name = catalog.lower(), schema.lower(), name.lower()
+        if not catalog and not schema:
+            return name in self.type_names
+        return any(
+            name == n and schema in ("", s) and catalog in ("", c) and (catalog or schema)
+            for c, s, n in self.user_types
+        ) or (schema == catalog == "" and name in self.type_names)
+
     @property
     def listing(self) -> str:
         return ", ".join(t.label for t in self.tables)
+
+    def to_json(self) -> dict[str, Any]:
+        """The policy as JSON-friendly data (the query process receives it with each query)."""
+        data = asdict(self)
+        data["tables"] = [asdict(t) for t in self.tables]
+        for key, value in data.items():
+            if isinstance(value, frozenset):
+                data[key] = sorted(value)
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Policy:
+        return cls(
+            tables=tuple(AllowedTable(**t) for t in data["tables"]),
+            denied_functions=frozenset(data["denied_functions"]),
+            user_functions=frozenset(data["user_functions"]),
+            plan_tables=frozenset(data["plan_tables"]),
+            table_functions=frozenset(data["table_functions"]),
+            type_names=frozenset(data["type_names"]),
+            user_types=frozenset(tuple(t) for t in data["user_types"]),
+        )
 
 
 # --- parse tree ------------------------------------------------------------------------
@@ -155,49 +200,70 @@ class _Refused(Exception):
 
 
 class _Walker:
+    """Walks the parse tree with an explicit stack of (node, CTEs in scope): no recursion,
+    so a deeply nested query cannot make the check itself fail."""
+
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
+        self.stack: list[tuple[Any, frozenset[str]]] = []
 
     def refuse(self, kind: str, message: str) -> None:
         raise _Refused(Violation(kind, message))
 
-    def walk(self, node: Any, ctes: frozenset[str]) -> None:
+    def walk(self, root: Any, ctes: frozenset[str]) -> None:
+        self.stack.append((root, ctes))
+        while self.stack:
+            node, scope = self.stack.pop()
+            self.visit(node, scope)
+
+    def push(self, node: Any, ctes: frozenset[str]) -> None:
+        self.stack.append((node, ctes))
+
+    def visit(self, node: Any, ctes: frozenset[str]) -> None:
         if isinstance(node, list):
-            for item in node:
-                self.walk(item, ctes)
+            for item in reversed(node):
+                self.push(item, ctes)
             return
         if not isinstance(node, dict):
             return
+        bodies: list[tuple[Any, frozenset[str]]] = []
         cte_map = node.get("cte_map")
         if isinstance(cte_map, dict) and cte_map.get("map"):
-            ctes = self.walk_ctes(cte_map["map"], ctes)
+            ctes, bodies = self.scope_ctes(cte_map["map"], ctes)
         if node.get("type") == "RECURSIVE_CTE_NODE":
             name = str(node.get("cte_name") or node.get("ctename") or "").lower()
-            self.walk(node.get("left"), ctes)
-            self.walk(node.get("right"), ctes | {name} if name else ctes)
-            self.walk_rest(node, ctes, skip={"cte_map", "left", "right"})
-            return
-        if _is_table_ref(node):
+            self.push_rest(node, ctes, skip={"cte_map", "left", "right"})
+            self.push(node.get("right"), ctes | {name} if name else ctes)
+            self.push(node.get("left"), ctes)
+        elif _is_table_ref(node):
             self.check_table_ref(node, ctes)
-            return
-        if node.get("class") in ("FUNCTION", "WINDOW", "AGGREGATE"):
-            self.check_scalar_function(node)
-        self.walk_rest(node, ctes, skip={"cte_map"})
+        else:
+            if node.get("class") in ("FUNCTION", "WINDOW", "AGGREGATE"):
+                self.check_scalar_function(node)
+            elif node.get("class") == "TYPE":
+                self.check_type(node)
+            self.push_rest(node, ctes, skip={"cte_map"})
+        for body in reversed(bodies):  # CTE bodies first, as they are written
+            self.push(*body)
 
-    def walk_rest(self, node: dict[str, Any], ctes: frozenset[str], skip: set[str]) -> None:
-        for key, value in node.items():
+    def push_rest(self, node: dict[str, Any], ctes: frozenset[str], skip: set[str]) -> None:
+        for key, value in reversed(list(node.items())):
             if key not in skip:
-                self.walk(value, ctes)
+                self.push(value, ctes)
 
-    def walk_ctes(self, entries: list[Any], outer: frozenset[str]) -> frozenset[str]:
-        """Each CTE body sees the CTEs defined before it; the query sees them all."""
+    def scope_ctes(
+        self, entries: list[Any], outer: frozenset[str]
+    ) -> tuple[frozenset[str], list[tuple[Any, frozenset[str]]]]:
+        """Each CTE body sees the CTEs defined before it; the query sees them all. Returns
+        the query's scope and each body with its own scope, to be walked."""
         visible = outer
+        bodies: list[tuple[Any, frozenset[str]]] = []
         for entry in entries:
             if not isinstance(entry, dict):
                 self.refuse("unsupported_syntax", "This WITH clause form is not supported.")
-            self.walk(entry.get("value"), visible)
+            bodies.append((entry.get("value"), visible))
             visible = visible | {str(entry.get("key", "")).lower()}
-        return visible
+        return visible, bodies
 
     def check_table_ref(self, ref: dict[str, Any], ctes: frozenset[str]) -> None:
         kind = ref.get("type")
@@ -208,7 +274,7 @@ class _Walker:
             if not catalog and not schema and name.lower() in ctes:
                 return
             if self.policy.allows(catalog, schema, name):
-                self.walk_rest(ref, ctes, skip=set())
+                self.push_rest(ref, ctes, skip=set())
                 return
             shown = ".".join(p for p in (catalog, schema, name) if p)
             if _looks_like_path(name):
@@ -237,19 +303,27 @@ class _Walker:
                     f"The table function {name}() is not allowed. "
                     f"Query only these tables: {self.policy.listing}.",
                 )
-            self.walk_rest(ref, ctes, skip=set())
+            self.push_rest(ref, ctes, skip=set())
         elif kind == "SHOW_REF":
             inner = ref.get("query")
             if ref.get("show_type") in ("DESCRIBE", "SUMMARY") and isinstance(inner, dict):
-                self.walk(inner, ctes)
+                self.push(inner, ctes)
                 return
             self.refuse(
                 "forbidden_table",
                 "SHOW lists the database catalog, which is not available. "
                 f"Tables you can query: {self.policy.listing}.",
             )
+        elif kind == "PIVOT":
+            for pivot in ref.get("pivots") or []:
+                enum = pivot.get("pivot_enum") if isinstance(pivot, dict) else None
+                if enum:  # PIVOT ... ON col IN some_enum_type: a type reference
+                    *qualifiers, name = str(enum).split(".")
+                    qualifiers = ["", "", *qualifiers][-2:]
+                    self.check_type_name(qualifiers[0], qualifiers[1], name)
+            self.push_rest(ref, ctes, skip=set())
         elif kind in _WALKED_REFS:
-            self.walk_rest(ref, ctes, skip=set())
+            self.push_rest(ref, ctes, skip=set())
         else:
             self.refuse("unsupported_syntax", f"This query form ({kind}) is not supported.")
 
@@ -264,6 +338,28 @@ class _Walker:
             or schema not in ("", "main")
         ):
             self.refuse("forbidden_function", f"The function {name}() is not allowed here.")
+
+    def check_type(self, node: dict[str, Any]) -> None:
+        self.check_type_name(
+            str(node.get("catalog") or ""),
+            str(node.get("schema") or ""),
+            str(node.get("type_name") or ""),
+        )
+
+    def check_type_name(self, catalog: str, schema: str, name: str) -> None:
+        """A type must be built in or used by an allowed table. The refusal is worded the
+        same for a hidden type and one that does not exist; hints name allowed types only."""
+        if self.policy.allows_type(catalog, schema, name):
+            return
+        shown = ".".join(p for p in (catalog, schema, name) if p)
+        close = difflib.get_close_matches(name.lower(), sorted(self.policy.type_names), n=3)
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        self.refuse(
+            "forbidden_type",
+            f"The type {shown!r} is not available here: use a built-in type (INTEGER, "
+            f"VARCHAR, DECIMAL(p, s), DATE, TIMESTAMP, ...) or a type of the tables you can "
+            f"query.{hint}",
+        )
 
 
 def _is_table_ref(node: Mapping[str, Any]) -> bool:

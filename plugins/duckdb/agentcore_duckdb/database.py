@@ -19,9 +19,12 @@ Design — three layers, each enforced by DuckDB itself, none by regular express
    files, extensions). Then the parse tree from ``json_serialize_sql`` is
    walked (:mod:`agentcore_duckdb.confine`): table references must be given
    tables or in-scope CTEs, table functions only generators, no catalog or
-   settings introspection, no user macros, no SHOW. Unknown constructs are
-   refused. This happens *before* binding, so other tables' names never reach
-   the binder (whose "Did you mean ...?" hints would reveal them).
+   settings introspection, no user macros, no sequences, no SHOW, and types
+   only built-in ones or those the given tables' columns use (an ENUM of a
+   hidden table would list its values). Unknown constructs are refused. This
+   happens *before* binding, so other tables' and types' names never reach the
+   binder (whose "Did you mean ...?" hints would reveal them); hints that still
+   name a hidden table, schema, macro, type or sequence are dropped.
 3. **The bound plan reads only given tables.** ``EXPLAIN (FORMAT JSON)`` with
    ``explain_output='all'`` yields the unoptimized logical plan (the optimized
    one may have folded an uncorrelated subquery into a constant); every leaf
@@ -40,22 +43,35 @@ option at connect time (before, it is per-connection, and a locked
 configuration forbids setting it on the cursor of each query), hence
 ``duckdb>=1.5``.
 
-The time limit is DuckDB's own ``connection.interrupt()``, called from a timer
-thread on the cursor running the query (parse, plan check, execution and
-fetching). Each query runs on its own cursor, so a ``SqlDatabase`` can serve
-several threads. DuckDB
-refuses to open one file twice in a process with different settings: the tool
-cannot share a file with a read-write connection in the same process (a clear
+Resources. DuckDB's ``memory_limit`` bounds its buffer manager, not values
+built outside it: ``repeat``, ``lpad``/``rpad``, ``printf`` widths and ``range``
+as a list allocate freely, and the optimizer folds such constants while merely
+planning; some of them ignore the interrupt for a minute. So the model's
+queries never run in the engine's process: this object reads the catalog on
+its own connection, and each query — parse, checks, plan, execution, fetch —
+runs in a query process (:mod:`agentcore_duckdb.worker`, started on first use,
+one per ``SqlDatabase``, queries one at a time) whose whole address space is
+capped (``RLIMIT_AS``: ``memory_limit`` plus :data:`PROCESS_HEADROOM_BYTES`),
+with DuckDB's ``memory_limit``, ``threads`` (2 by default) and
+``max_expression_depth`` set. The time limit is DuckDB's own
+``interrupt()`` from a timer in that process; a query still running
+:data:`KILL_GRACE_S` later has its process killed, and the next query starts a
+new one. What comes back is capped in rows × bytes (``max_cell_chars`` per
+cell, ``max_result_bytes`` in all) with ``notes`` saying what was cut
+(:mod:`agentcore_duckdb.execute`). DuckDB refuses to open one file twice in a
+process with different settings: the tool cannot share a file with a
+read-write connection in the same process (a clear
 :class:`~agentcore.errors.ConfigError` says so).
 """
 
 from __future__ import annotations
 
-import json
+import os
+import re
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -66,33 +82,36 @@ from agentcore_duckdb.confine import (
     DENIED_SCALAR_FUNCTIONS,
     AllowedTable,
     Policy,
-    Violation,
-    check_parse_tree,
     check_plan,
     plan_scans,
 )
-from agentcore_duckdb.results import QueryError, QueryResult, jsonable
+from agentcore_duckdb.execute import (
+    MAX_EXPRESSION_DEPTH,
+    MEMORY_MESSAGE,
+    Caps,
+    _clean,
+    _logical_plan,
+    timeout_message,
+)
+from agentcore_duckdb.process import ProcessDied, ProcessSetupError, ProcessTimeout, QueryProcess
+from agentcore_duckdb.results import QueryError, QueryResult
 
 DEFAULT_ROW_LIMIT = 50
 DEFAULT_TIMEOUT_S = 5.0
 DEFAULT_MEMORY_LIMIT = "1GB"
+DEFAULT_THREADS = 2
+#: Characters per cell, and bytes in all, of the rows a query returns (see execute.Caps).
+DEFAULT_MAX_CELL_CHARS = 1000
+DEFAULT_MAX_RESULT_BYTES = 32_000
+#: The query process's address space beyond DuckDB's memory limit (interpreter, DuckDB's
+#: code and threads, values built outside the buffer manager, the result in Python).
+PROCESS_HEADROOM_BYTES = 1 << 30
+#: How long past the time limit a query's process is given before it is killed.
+KILL_GRACE_S = 2.0
 #: Rows counted past the row limit to say how many were left out.
 COUNT_CAP = 100_000
-
-_KIND_BY_STATEMENT = {
-    "SET": "settings_change",
-    "VARIABLE_SET": "settings_change",
-    "PRAGMA": "settings_change",
-    "COPY": "file_access",
-    "COPY_DATABASE": "file_access",
-    "EXPORT": "file_access",
-    "ATTACH": "file_access",
-    "DETACH": "file_access",
-    "LOAD": "extension",
-    "EXTENSION": "extension",
-    "MULTI": "unsupported_syntax",
-}
-_EXPLAIN = "EXPLAIN (FORMAT JSON) "
+#: Type names a query may use besides DuckDB's internal list (extension types built in).
+EXTENSION_TYPES = ("json",)
 
 
 class UnknownTableError(ConfigError):
@@ -131,7 +150,12 @@ class SqlDatabase:
 
     ``tables`` names the tables or views the model may read (``"orders"``,
     ``"sales.orders"``). ``row_limit`` caps the rows returned, ``timeout_s``
-    the time one query may take, ``memory_limit`` DuckDB's memory.
+    the time one query may take, ``memory_limit`` DuckDB's memory and
+    ``threads`` its threads; ``max_cell_chars`` and ``max_result_bytes`` cap the
+    size of what comes back, ``process_memory_limit`` (bytes) the whole query
+    process (default: ``memory_limit`` plus :data:`PROCESS_HEADROOM_BYTES`).
+    Queries run in a child process (:mod:`agentcore_duckdb.worker`), one at a
+    time per ``SqlDatabase``; threads may share one.
     """
 
     def __init__(
@@ -142,8 +166,11 @@ class SqlDatabase:
         row_limit: int = DEFAULT_ROW_LIMIT,
         timeout_s: float = DEFAULT_TIMEOUT_S,
         memory_limit: str = DEFAULT_MEMORY_LIMIT,
-        threads: int | None = None,
+        threads: int | None = DEFAULT_THREADS,
         max_cell: int = 40,
+        max_cell_chars: int = DEFAULT_MAX_CELL_CHARS,
+        max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES,
+        process_memory_limit: int | None = None,
     ) -> None:
         self.path = Path(path).expanduser()
         if not self.path.is_file():
@@ -159,9 +186,13 @@ class SqlDatabase:
             )
         if row_limit < 1 or timeout_s <= 0:
             raise ConfigError("row_limit must be at least 1 and timeout_s positive")
+        if max_cell_chars < 1 or max_result_bytes < 1:
+            raise ConfigError("max_cell_chars and max_result_bytes must be at least 1")
         self.row_limit = row_limit
         self.timeout_s = timeout_s
         self.max_cell = max_cell
+        self.max_cell_chars = max_cell_chars
+        self.max_result_bytes = max_result_bytes
         config: dict[str, Any] = {
             "enable_external_access": False,
             "autoinstall_known_extensions": False,
@@ -171,6 +202,7 @@ class SqlDatabase:
             "python_enable_replacements": False,
             "temp_directory": "",
             "memory_limit": memory_limit,
+            "max_expression_depth": MAX_EXPRESSION_DEPTH,
             "explain_output": "all",  # EXPLAIN shows the unoptimized logical plan too
             "lock_configuration": True,
         }
@@ -185,6 +217,20 @@ class SqlDatabase:
         except BaseException:
             self._conn.close()
             raise
+        # The model's queries never run on this connection (it only read the catalog above):
+        # they run in the query process, whose whole address space is capped.
+        self.process_memory_limit = process_memory_limit or (
+            _memory_bytes(memory_limit) + PROCESS_HEADROOM_BYTES
+        )
+        self._process = QueryProcess(
+            {
+                "path": str(self.path.resolve()),
+                "config": config,
+                "address_space_bytes": self.process_memory_limit,
+                "watchdog_grace_s": KILL_GRACE_S + 3.0,
+            }
+        )
+        self._process_lock = threading.Lock()
 
     # -- setup ------------------------------------------------------------------------------
 
@@ -225,11 +271,14 @@ class SqlDatabase:
         table_functions = {
             n for n, _, _, kind in functions if kind in ("table", "table_macro", "pragma")
         }
+        visible_types, hidden_types = self._user_types(catalog, allowed)
         policy = Policy(
             tables=tuple(allowed),
             denied_functions=DENIED_SCALAR_FUNCTIONS | (pg_only - system_main),
             user_functions=frozenset(user),
             table_functions=frozenset(table_functions),
+            type_names=self._builtin_types() | {name for _, _, name in visible_types},
+            user_types=frozenset(visible_types),
         )
         # What the allowed tables and views read, as DuckDB's plans name it.
         plans: dict[AllowedTable, list[Any]] = {}
@@ -250,9 +299,63 @@ class SqlDatabase:
                 )
         infos = tuple(self._table_info(table, comments[table]) for table in allowed)
         visible = {t.name.lower() for t in allowed} | {t.schema.lower() for t in allowed}
+        visible |= {name for _, _, name in visible_types}
+        sequences = {
+            str(name).lower()
+            for (name,) in conn.execute("SELECT sequence_name FROM duckdb_sequences()").fetchall()
+        }
         hidden = {str(x).lower() for obj in objects for x in obj[1:3]} | user
+        hidden |= {name for _, _, name in hidden_types} | sequences
         self._hidden_names = frozenset(hidden - visible)
         return policy, infos
+
+    def _builtin_types(self) -> frozenset[str]:
+        """Names of DuckDB's own types (``int``, ``varchar``, ``struct`` ...), lower case."""
+        names = {
+            str(name).lower()
+            for (name,) in self._conn.execute(
+                "SELECT DISTINCT type_name FROM duckdb_types() WHERE internal"
+            ).fetchall()
+        }
+        for name in EXTENSION_TYPES:  # built into this DuckDB, yet not listed as internal
+            try:
+                self._conn.execute(f"SELECT CAST(NULL AS {name})").fetchall()
+            except duckdb.Error:
+                continue
+            names.add(name)
+        return frozenset(names)
+
+    def _user_types(
+        self, catalog: str, allowed: Sequence[AllowedTable]
+    ) -> tuple[set[tuple[str, str, str]], set[tuple[str, str, str]]]:
+        """The user-defined types, split into those the allowed tables' columns use (the
+        model sees their values anyway) and the rest (an ENUM of a hidden table lists that
+        table's values, so those stay out of reach)."""
+        defined = self._conn.execute(
+            "SELECT database_name, schema_name, type_name FROM duckdb_types() "
+            "WHERE NOT internal AND database_name = $1",
+            [catalog],
+        ).fetchall()
+        used = " ".join(
+            str(data_type)
+            for table in allowed
+            for (data_type,) in self._conn.execute(
+                "SELECT data_type FROM duckdb_columns() "
+                "WHERE database_name = $1 AND schema_name = $2 AND table_name = $3",
+                [table.catalog, table.schema, table.name],
+            ).fetchall()
+        )
+        visible: set[tuple[str, str, str]] = set()
+        hidden: set[tuple[str, str, str]] = set()
+        for db, schema, name in defined:
+            key = (str(db).lower(), str(schema).lower(), str(name).lower())
+            (spelled,) = self._conn.execute(
+                f"SELECT typeof(CAST(NULL AS {'.'.join(map(quote_ident, (db, schema, name)))}))"
+            ).fetchone() or ("",)
+            # A column shows the type spelled out (ENUM('a', 'b')), or by name.
+            shown = str(spelled) in used or re.search(rf"\b{re.escape(str(name))}\b", used)
+            (visible if shown else hidden).add(key)
+        return visible, hidden
 
     def _table_info(self, table: AllowedTable, comment: str) -> TableInfo:
         columns = self._conn.execute(
@@ -297,91 +400,63 @@ class SqlDatabase:
     # -- running a query ------------------------------------------------------------------
 
     def run(self, query: str, *, row_limit: int | None = None) -> QueryResult:
-        """Run one read-only query under the confinement, the row cap and the time limit."""
+        """Run one read-only query under the confinement, the caps and the time limit.
+
+        It runs in the query process (:mod:`agentcore_duckdb.worker`): a query past its time
+        limit that DuckDB's interrupt does not stop, or one that exhausts the process's
+        memory, ends that process — never this one — and the next query starts a new one.
+        """
         started = time.perf_counter()
-        limit = row_limit or self.row_limit
         if not query or not query.strip():
-            return _failed(started, "empty_query", "Send one SELECT query.")
-        cursor = self._conn.cursor()
-        fired = threading.Event()
-
-        def interrupt() -> None:
-            fired.set()
-            cursor.interrupt()
-
-        timer = threading.Timer(self.timeout_s, interrupt)
-        timer.daemon = True
-        timer.start()
-        try:
-            return self._run(cursor, query, limit, started, fired)
-        except duckdb.Error as exc:
-            kind, message = _classify(exc, fired.is_set(), self.timeout_s, self._hidden_names)
-            return _failed(started, kind, message)
-        finally:
-            timer.cancel()
-            cursor.close()
-
-    def _run(
-        self, cursor: Any, query: str, limit: int, started: float, fired: threading.Event
-    ) -> QueryResult:
-        try:
-            statements = cursor.extract_statements(query)
-        except duckdb.ParserException as exc:
-            return _failed(started, "syntax_error", _clean(exc))
-        if not statements:
-            return _failed(started, "empty_query", "Send one SELECT query.")
-        if len(statements) > 1:
-            return _failed(
-                started,
-                "multiple_statements",
-                f"Send exactly one SELECT statement per call (got {len(statements)}).",
+            return QueryResult(
+                error=QueryError(kind="empty_query", message="Send one SELECT query."),
+                duration_s=time.perf_counter() - started,
             )
-        statement = statements[0]
-        type_name = getattr(statement.type, "name", str(statement.type)).upper()
-        if type_name != "SELECT":
-            kind = _KIND_BY_STATEMENT.get(type_name, "not_read_only")
-            return _failed(started, kind, _statement_message(kind, type_name))
-        sql = statement.query
-        (serialized,) = cursor.execute("SELECT json_serialize_sql($1)", [sql]).fetchone()
-        violation = check_parse_tree(json.loads(serialized), self.policy)
-        if violation is None:
-            try:
-                plan = _logical_plan(cursor, sql)
-            except duckdb.Error as exc:  # binding failed: report it as the query's own error
-                if isinstance(exc, duckdb.InterruptException) or fired.is_set():
-                    raise
-                message = _clean(exc, strip=_EXPLAIN, hidden=self._hidden_names)
-                return _failed(started, "query_error", message)
-            violation = check_plan(plan, self.policy)
-        if violation is not None:
-            return _violation(started, violation)
-
-        cursor.execute(sql)
-        columns = [d[0] for d in cursor.description or []]
-        rows = [[jsonable(v) for v in row] for row in cursor.fetchmany(limit)]
-        more, at_least = 0, False
-        if len(rows) == limit:
-            try:
-                while more < COUNT_CAP:
-                    chunk = cursor.fetchmany(min(2048, COUNT_CAP - more))
-                    if not chunk:
-                        break
-                    more += len(chunk)
-                else:
-                    at_least = bool(cursor.fetchmany(1))
-            except duckdb.InterruptException:
-                at_least = True
-        return QueryResult(
-            columns=columns,
-            rows=rows,
-            duration_s=time.perf_counter() - started,
-            more_rows=more,
-            more_rows_at_least=at_least,
+        caps = Caps(
+            row_limit=row_limit or self.row_limit,
+            cell_chars=self.max_cell_chars,
+            result_bytes=self.max_result_bytes,
+            count_cap=COUNT_CAP,
         )
+        request: dict[str, Any] = {
+            "query": query,
+            "timeout_s": self.timeout_s,
+            "caps": asdict(caps),
+            "hidden": sorted(self._hidden_names),
+        }
+        with self._process_lock:
+            started = time.perf_counter()  # waiting for another thread's query is not counted
+            if self._process.policy_sent is not self.policy:
+                request["policy"] = self.policy.to_json()
+            try:
+                answer = self._process.request(request, self.timeout_s + KILL_GRACE_S)
+            except ProcessTimeout:
+                return _failed(started, "timeout", timeout_message(self.timeout_s))
+            except ProcessDied as exc:
+                limit = self.process_memory_limit / (1 << 20)
+                return _failed(
+                    started,
+                    "memory_limit",
+                    f"{MEMORY_MESSAGE} (The query's process was ended: {exc.how}; it may use "
+                    f"{limit:.0f} MiB.)",
+                )
+            except ProcessSetupError as exc:
+                return _failed(
+                    started, "query_error", f"The database could not be opened for queries: {exc}"
+                )
+            self._process.policy_sent = self.policy
+            result = QueryResult.model_validate(answer)
+            if result.error is not None and result.error.kind == "memory_limit":
+                # A process that ran out of address space may be left fragmented or holding
+                # memory: the next query gets a fresh one rather than inherit the failure.
+                self._process.stop()
+        return result.model_copy(update={"duration_s": time.perf_counter() - started})
 
     # -- lifetime --------------------------------------------------------------------------
 
     def close(self) -> None:
+        with self._process_lock:
+            self._process.stop()
         self._conn.close()
 
     def __enter__(self) -> SqlDatabase:
@@ -395,17 +470,6 @@ class SqlDatabase:
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-def _logical_plan(conn: Any, sql: str) -> list[Any]:
-    """The unoptimized logical plan of ``sql`` (the connection has explain_output='all')."""
-    rows = conn.execute(_EXPLAIN + sql).fetchall()
-    by_kind = {str(k): v for k, v in rows}
-    text = by_kind.get("logical_plan")
-    if text is None:
-        raise RuntimeError(f"DuckDB's EXPLAIN gave no logical plan ({sorted(by_kind)})")
-    plan = json.loads(text)
-    return plan if isinstance(plan, list) else [plan]
 
 
 def _resolve(label: str, catalog: str, objects: list[tuple[Any, ...]]) -> tuple[Any, ...] | None:
@@ -435,84 +499,20 @@ def _failed(started: float, kind: str, message: str) -> QueryResult:
     )
 
 
-def _violation(started: float, violation: Violation) -> QueryResult:
-    return _failed(started, violation.kind, violation.message)
+_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12}
+_UNITS |= {"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40}
 
 
-def _classify(
-    exc: Exception, timed_out: bool, timeout_s: float, hidden: frozenset[str] = frozenset()
-) -> tuple[str, str]:
-    if isinstance(exc, duckdb.InterruptException) or timed_out:
-        return "timeout", (
-            f"The query was stopped after {timeout_s:g} s. Make it cheaper: filter early, "
-            "aggregate, avoid cross joins."
-        )
-    if isinstance(exc, duckdb.OutOfMemoryException):
-        return "memory_limit", "The query needed more memory than allowed; aggregate or filter."
-    if isinstance(exc, duckdb.PermissionException):
-        return "file_access", "Reading or writing files is not allowed."
-    if isinstance(exc, duckdb.ParserException):
-        return "syntax_error", _clean(exc)
-    return "query_error", _clean(exc, hidden=hidden)
-
-
-def _statement_message(kind: str, type_name: str) -> str:
-    if kind == "settings_change":
-        return "Settings cannot be changed (SET, RESET, PRAGMA, USE). Send one SELECT query."
-    if kind == "file_access":
-        return (
-            f"Files and other databases are out of reach ({type_name} is not allowed). "
-            "Send one SELECT query over the given tables."
-        )
-    if kind == "extension":
-        return "Extensions cannot be installed or loaded. Send one SELECT query."
-    if kind == "unsupported_syntax":
-        return (
-            "This statement expands into several statements (PIVOT without an IN list?). "
-            "List the values: PIVOT t ON col IN ('a', 'b') USING sum(x)."
-        )
-    return (
-        f"Only a read-only SELECT (or WITH ... SELECT) query is allowed, not "
-        f"{type_name.replace('_', ' ')}. The database cannot be changed."
-    )
-
-
-def _clean(
-    exc: BaseException, limit: int = 500, strip: str = "", hidden: frozenset[str] = frozenset()
-) -> str:
-    """DuckDB's message without blank lines, capped.
-
-    ``strip`` is a prefix we added to the query (EXPLAIN). "Did you mean ...?"
-    lines that suggest a ``hidden`` name (a table, schema or macro the model was
-    not given) are dropped: a misspelt function must not reveal a macro's name.
-    """
-    lines = [line.rstrip() for line in str(exc).splitlines() if line.strip()]
-    lines = [
-        line
-        for line in lines
-        if not (line.startswith("Did you mean") and _words(line.lower()) & hidden)
-    ]
-    if strip:
-        for i, line in enumerate(lines):
-            head, sep, rest = line.partition(strip)
-            if sep and head.startswith("LINE "):
-                lines[i] = head + rest
-                if i + 1 < len(lines) and lines[i + 1].startswith(" " * len(strip)):
-                    lines[i + 1] = lines[i + 1][len(strip) :]
-    text = "\n".join(lines)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _words(text: str) -> set[str]:
-    word: list[str] = []
-    words: set[str] = set()
-    for ch in text + " ":
-        if ch.isalnum() or ch == "_":
-            word.append(ch)
-        elif word:
-            words.add("".join(word))
-            word = []
-    return words
+def _memory_bytes(limit: str) -> int:
+    """DuckDB's memory limit (``"1GB"``, ``"512MiB"``, ``"80%"``) in bytes."""
+    text = str(limit).strip().lower().replace(" ", "")
+    if text.endswith("%"):
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        return int(total * float(text[:-1]) / 100)
+    match = re.fullmatch(r"([0-9.]+)([a-z]*)", text)
+    if not match or match.group(2) not in _UNITS:
+        raise ConfigError(f"memory_limit {limit!r} is not a size such as '1GB' or '512MiB'")
+    return int(float(match.group(1)) * _UNITS[match.group(2)])
 
 
 def _open_error(path: Path, exc: duckdb.Error) -> str:

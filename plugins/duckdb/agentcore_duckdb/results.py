@@ -14,12 +14,23 @@ Error kinds (``QueryError.kind``), each naming the reason a query did not run:
                        ``read_text``, ``read_parquet``, ``glob``, ...), file paths as tables
 ``extension``          INSTALL or LOAD
 ``forbidden_table``    a table, view or catalog listing the tool was not given
-``forbidden_function`` a function that reads the catalog, settings or other tables
+``forbidden_function`` a function that reads the catalog, settings, sequences or other tables
+``forbidden_type``     a type that is neither built in nor used by the given tables (an ENUM
+                       of a hidden table would list its values); same words as a type that
+                       does not exist
 ``unsupported_syntax`` a construct the confinement check does not understand (refused)
+``too_complex``        expressions or subqueries nested too deeply (DuckDB's
+                       ``max_expression_depth``, and the check's own bound)
 ``query_error``        DuckDB could not bind or run the query (unknown column, bad cast)
-``timeout``            the query ran past its time limit and was interrupted
-``memory_limit``       the query needed more memory than the tool allows
+``timeout``            the query ran past its time limit and was interrupted (or its
+                       process was ended when the interrupt did not take)
+``memory_limit``       the query needed more memory than the tool allows (DuckDB's limit,
+                       or the query process's address-space limit)
 =====================  ================================================================
+
+A result that is too big is cut, never refused: a cell longer than the cell cap
+becomes its first characters and "…", rows past the byte cap are counted with
+the rows past the row limit, and ``QueryResult.notes`` says what was cut.
 """
 
 from __future__ import annotations
@@ -44,7 +55,9 @@ ERROR_KINDS = (
     "extension",
     "forbidden_table",
     "forbidden_function",
+    "forbidden_type",
     "unsupported_syntax",
+    "too_complex",
     "query_error",
     "timeout",
     "memory_limit",
@@ -65,27 +78,31 @@ class QueryResult(BaseModel):
     duration_s: float = 0.0
     more_rows: int = 0
     more_rows_at_least: bool = False
+    notes: list[str] = []  # what was cut to fit the caps, in words
 
     @property
     def ok(self) -> bool:
         return self.error is None
 
     def to_json_dict(self) -> dict[str, Any]:
-        """Exactly ``{"columns", "rows", "error", "duration_s"}`` (the CLI's ``--json``)."""
+        """Exactly ``{"columns", "rows", "error", "duration_s", "notes"}`` (the CLI's
+        ``--json``); ``notes`` says what was cut to fit the size caps (usually empty)."""
         return {
             "columns": self.columns,
             "rows": self.rows,
             "error": self.error.model_dump() if self.error else None,
             "duration_s": round(self.duration_s, 6),
+            "notes": self.notes,
         }
 
     def to_text(self, max_cell: int = 40) -> str:
         """A compact table: header, rows, and how many rows were left out."""
         if self.error is not None:
             return f"SQL error ({self.error.kind}): {self.error.message}"
-        return render_table(
+        table = render_table(
             self.columns, self.rows, self.more_rows, self.more_rows_at_least, max_cell
         )
+        return "\n".join([table, *(f"Note: {note}" for note in self.notes)])
 
 
 def render_table(

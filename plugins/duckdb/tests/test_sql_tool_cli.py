@@ -125,7 +125,7 @@ def run_cli(*args: str) -> object:
     return CliRunner().invoke(cli, ["sql", *args])
 
 
-def test_cli_json_prints_exactly_the_four_keys(shop_db: Path) -> None:
+def test_cli_json_prints_exactly_the_five_keys(shop_db: Path) -> None:
     result = run_cli(
         str(shop_db),
         "SELECT c.name, sum(o.total) AS spent FROM orders o JOIN customers c "
@@ -136,7 +136,8 @@ def test_cli_json_prints_exactly_the_four_keys(shop_db: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
-    assert set(payload) == {"columns", "rows", "error", "duration_s"}
+    assert set(payload) == {"columns", "rows", "error", "duration_s", "notes"}
+    assert payload["notes"] == []  # nothing was cut to fit the size caps
     assert payload["columns"] == ["name", "spent"]
     assert payload["rows"] == [["Ada", 35.5], ["Bo", 99.99], ["Cy", 5.25]]
     assert payload["error"] is None

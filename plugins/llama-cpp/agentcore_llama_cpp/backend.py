@@ -76,6 +76,7 @@ class LlamaCppBackend(LLMBackend):
         self._grammars: dict[str, Any] = {}
         self._active_session: str | None = None
         self._saved: OrderedDict[str, Any] = OrderedDict()
+        self._special: list[str] | None = None
 
     # -- tokens ------------------------------------------------------------------------------
 
@@ -84,6 +85,12 @@ class LlamaCppBackend(LLMBackend):
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenize(text))
+
+    def special_tokens(self) -> list[str]:
+        """The model's control-token strings, which :meth:`tokenize` would parse in text."""
+        if self._special is None:
+            self._special = control_token_strings(self._llm)
+        return self._special
 
     # -- generation --------------------------------------------------------------------------
 
@@ -188,8 +195,12 @@ class LlamaCppBackend(LLMBackend):
         on_token: TokenCallback | None = None,
         session: str | None = None,
     ) -> Completion:
-        """Reply using the model's own chat template (from the GGUF metadata)."""
-        prompt = self.render_chat(messages)
+        """Reply using the model's own chat template (from the GGUF metadata).
+
+        Message contents are data: special-token strings in them are escaped first, so
+        only the template's own markers become control tokens.
+        """
+        prompt = self.render_chat(self.data_messages(messages))
         return self.complete(prompt, config, on_token=on_token, session=session)
 
     def render_chat(self, messages: list[Message]) -> str:
@@ -262,6 +273,25 @@ class LlamaCppBackend(LLMBackend):
         llm = getattr(self, "_llm", None)
         if llm is not None:
             llm.close()
+
+
+def control_token_strings(llm: Any) -> list[str]:
+    """The text of every control token in ``llm``'s vocabulary (``<|im_start|>``, ...).
+
+    ``tokenize(..., special=True)`` turns these strings into control tokens wherever they
+    appear, so untrusted text must not carry them into a prompt. Works on a model loaded
+    with ``vocab_only=True``.
+    """
+    import llama_cpp
+
+    vocab = llama_cpp.llama_model_get_vocab(llm.model)
+    found = []
+    for token in range(llm.n_vocab()):
+        if llama_cpp.llama_vocab_get_attr(vocab, token) & llama_cpp.LLAMA_TOKEN_ATTR_CONTROL:
+            text = llm.detokenize([token], special=True).decode("utf-8", "replace")
+            if text.strip():
+                found.append(text)
+    return found
 
 
 def super_render(messages: list[Message]) -> str:

@@ -37,7 +37,7 @@ from agentcore.backends import LLMBackend, TokenCallback
 from agentcore.errors import BackendError, ConfigError, UnsupportedSettingError
 from agentcore.models import Completion, GenerationConfig, Message, Timings, Usage
 from agentcore.stops import StopScanner
-from agentcore_openai.transport import HTTPStatusError, RetryPolicy, Transport
+from agentcore_openai.transport import HTTPStatusError, RetryPolicy, Transport, has_userinfo
 
 API_KEY_ENVS = ("AGENTCORE_OPENAI_API_KEY", "OPENAI_API_KEY")
 PARAMS = ("extended", "standard")
@@ -101,7 +101,18 @@ class OpenAIBackend(LLMBackend):
             )
         self.params = params
         self.supports_grammar = grammar == "gbnf"
-        key = api_key or next((os.environ[e] for e in API_KEY_ENVS if os.environ.get(e)), None)
+        if api_key and has_userinfo(base_url):
+            raise ConfigError(
+                "openai backend: base_url carries credentials (user:password@) and api_key is "
+                "set too; give one of them, not both"
+            )
+        # Credentials in base_url are sent as HTTP Basic auth, in place of a key from the
+        # environment; either way transport.py keeps them out of every message.
+        key = api_key or (
+            None
+            if has_userinfo(base_url)
+            else next((os.environ[e] for e in API_KEY_ENVS if os.environ.get(e)), None)
+        )
         self._http = Transport(
             base_url,
             api_key=key,
@@ -207,9 +218,13 @@ class OpenAIBackend(LLMBackend):
         on_token: TokenCallback | None = None,
         session: str | None = None,
     ) -> Completion:
-        """Reply via ``/chat/completions``; the server applies the model's chat template."""
+        """Reply via ``/chat/completions``; the server applies the model's chat template.
+
+        Contents are data: special-token strings in them are escaped here, since the server
+        would parse them as the template's own markers.
+        """
         body = {
-            "messages": [m.model_dump(exclude_none=True) for m in messages],
+            "messages": [m.model_dump(exclude_none=True) for m in self.data_messages(messages)],
             **self._sampling(config),
         }
         return self._generate("/chat/completions", body, config, on_token, _chat_text)

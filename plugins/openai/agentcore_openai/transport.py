@@ -5,10 +5,18 @@ connection that could not be made or was dropped before a response, and the
 statuses that mean "try again later" (429, 500, 502, 503, 504). Everything
 else becomes a :class:`~agentcore.errors.BackendError` that says what to fix.
 A streamed response is never retried once its body has started.
+
+Secrets stay out of every message: the API key and the credentials of a
+``base_url`` such as ``http://user:pass@host/v1`` (sent as HTTP Basic auth)
+are registered with :func:`agentcore.errors.register_secret`, the URL is only
+ever shown without its userinfo, and whatever the server said — some servers
+and proxies echo the ``Authorization`` header in their errors — passes
+through :func:`agentcore.errors.redact` before it is quoted.
 """
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import http.client
 import json
@@ -18,9 +26,9 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
-from agentcore.errors import BackendError
+from agentcore.errors import BackendError, redact, register_secret
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
@@ -29,9 +37,9 @@ class HTTPStatusError(BackendError):
     """The server answered with an error status (after any retries)."""
 
     def __init__(self, message: str, status: int, body: str) -> None:
-        super().__init__(message)
+        super().__init__(redact(message))
         self.status = status
-        self.body = body
+        self.body = redact(body)
 
 
 @dataclass
@@ -65,12 +73,18 @@ class Transport:
         retry: RetryPolicy,
     ) -> None:
         parts = urlsplit(base_url)
+        credentials = _userinfo_credentials(parts.username, parts.password)
+        for secret in (api_key, parts.password, unquote(parts.password or ""), credentials):
+            register_secret(secret)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise BackendError(
-                f"openai backend: base_url {base_url!r} is not an http(s) URL; "
+                f"openai backend: base_url {redact(base_url)!r} is not an http(s) URL; "
                 "use e.g. -o base_url=http://127.0.0.1:8000/v1"
             )
-        self.base_url = base_url.rstrip("/")
+        self._authorization = (
+            f"Bearer {api_key}" if api_key else f"Basic {credentials}" if credentials else None
+        )
+        self.base_url = redact(base_url.rstrip("/"))  # for messages: never the userinfo
         self._scheme = parts.scheme
         self._host = parts.hostname
         self._port = parts.port
@@ -127,8 +141,8 @@ class Transport:
         headers = {"Accept": accept, "User-Agent": "agentcore-openai/0.1"}
         if payload is not None:
             headers["Content-Type"] = "application/json"
-        if self.api_key:
-            headers["Authorization"] = f"Bearer {self.api_key}"
+        if self._authorization:
+            headers["Authorization"] = self._authorization
         url = self._display(path)
         attempt = 0
         while True:
@@ -205,7 +219,9 @@ def _sse_events(response: http.client.HTTPResponse, url: str) -> Iterator[dict[s
             return
         event = _decode_json(payload.encode(), url)
         if isinstance(event, dict) and event.get("error"):
-            raise BackendError(f"the server reported an error mid-stream: {_message(event)}")
+            raise BackendError(
+                redact(f"the server reported an error mid-stream: {_message(event)}")
+            )
         yield event
 
 
@@ -251,7 +267,7 @@ def _decode_json(raw: bytes, url: str) -> Any:
     try:
         return json.loads(raw)
     except ValueError as exc:
-        snippet = raw[:200].decode("utf-8", "replace")
+        snippet = redact(raw[:200].decode("utf-8", "replace"))
         raise BackendError(f"{url} did not answer with JSON: {snippet!r}") from exc
 
 
@@ -277,4 +293,18 @@ def _message(payload: Any) -> str:
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, socket.gaierror):
         return f"host name not resolved ({exc})"
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return redact(f"{type(exc).__name__}: {exc}") if str(exc) else type(exc).__name__
+
+
+def has_userinfo(base_url: str) -> bool:
+    """Does ``base_url`` carry credentials (``http://user:pass@host/...``)?"""
+    parts = urlsplit(base_url)
+    return parts.username is not None or parts.password is not None
+
+
+def _userinfo_credentials(username: str | None, password: str | None) -> str | None:
+    """The HTTP Basic credentials (base64 of ``user:password``) a URL's userinfo stands for."""
+    if username is None and password is None:
+        return None
+    pair = f"{unquote(username or '')}:{unquote(password or '')}"
+    return base64.b64encode(pair.encode()).decode()

@@ -2,12 +2,16 @@
 
 ``agentcore index`` uses the two halves, :func:`plan_index` and
 :func:`write_index`, separately (it needs the number of passages for its
-progress bar); :func:`index_folder` is both in one call.
+progress bar); :func:`index_folder` is both in one call. Either way the
+files under the folder are read without following links
+(:mod:`agentcore_retrievers.sources`); what was skipped is reported.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from agentcore_retrievers.chunking import (
@@ -19,8 +23,17 @@ from agentcore_retrievers.chunking import (
     chunk_text,
 )
 from agentcore_retrievers.embedding import Embedder
-from agentcore_retrievers.sources import read_documents
+from agentcore_retrievers.sources import Skipped, read_documents
 from agentcore_retrievers.store import IndexStats, build_index
+
+
+@dataclass(frozen=True)
+class IndexPlan:
+    """The passages to write, how many documents they came from, and what was not read."""
+
+    chunks: list[Chunk]
+    documents: int
+    skipped: tuple[Skipped, ...] = field(default_factory=tuple)
 
 
 def plan_index(
@@ -30,12 +43,14 @@ def plan_index(
     overlap: int = DEFAULT_OVERLAP,
     unit: Unit = "words",
     text_field: str = "text",
-) -> tuple[list[Chunk], int]:
-    """The passages of every document under ``path``, and how many documents there were."""
+) -> IndexPlan:
+    """The passages of every document under ``path``, how many documents there were, and
+    what was skipped (links, which are never followed, and special files)."""
     check_window(chunk_size, overlap)
     chunks: list[Chunk] = []
     documents = 0
-    for doc in read_documents(path, text_field=text_field):
+    skipped: list[Skipped] = []
+    for doc in read_documents(path, text_field=text_field, skipped=skipped):
         documents += 1
         chunks.extend(
             chunk_text(
@@ -48,7 +63,7 @@ def plan_index(
                 unit=unit,
             )
         )
-    return chunks, documents
+    return IndexPlan(chunks, documents, tuple(skipped))
 
 
 def index_folder(
@@ -62,13 +77,16 @@ def index_folder(
     text_field: str = "text",
     on_progress: Callable[[int], None] | None = None,
 ) -> IndexStats:
-    """Index the .txt/.md/.jsonl files under ``path`` into the DuckDB file ``into``."""
-    chunks, documents = plan_index(
+    """Index the .txt/.md/.jsonl files under ``path`` into the DuckDB file ``into``.
+
+    The returned stats list what was skipped (``stats.skipped``).
+    """
+    plan = plan_index(
         path, chunk_size=chunk_size, overlap=overlap, unit=unit, text_field=text_field
     )
-    return write_index(
-        chunks,
-        documents,
+    stats = write_index(
+        plan.chunks,
+        plan.documents,
         into,
         source_root=Path(path),
         chunk_size=chunk_size,
@@ -77,6 +95,7 @@ def index_folder(
         embedder=Embedder() if dense else None,
         on_progress=on_progress,
     )
+    return dataclasses.replace(stats, skipped=plan.skipped)
 
 
 def write_index(

@@ -64,17 +64,23 @@ def index_command(
     dense: bool,
     text_field: str,
 ) -> None:
-    """Index the .txt, .md and .jsonl files under PATH into a DuckDB file for retrieval."""
+    """Index the .txt, .md and .jsonl files under PATH into a DuckDB file for retrieval.
+
+    Symbolic links under PATH are not followed; each one is listed as skipped.
+    """
     from agentcore_retrievers.builder import plan_index, write_index
     from agentcore_retrievers.embedding import Embedder
 
-    chunks, documents = plan_index(
+    plan = plan_index(
         path,
         chunk_size=chunk_size,
         overlap=overlap,
         unit=unit,  # type: ignore[arg-type]
         text_field=text_field,
     )
+    for skipped in plan.skipped:  # links are never followed: say which were passed over
+        click.echo(skipped.describe(), err=True)
+    chunks = plan.chunks
     if not chunks:
         raise click.ClickException(f"the files under {path} hold no text to index")
     embedder = Embedder() if dense else None
@@ -87,7 +93,7 @@ def index_command(
     ) as bar:
         stats = write_index(
             chunks,
-            documents,
+            plan.documents,
             into,
             source_root=path,
             chunk_size=chunk_size,
@@ -119,6 +125,7 @@ def index_command(
 def retrieve_command(index: Path, query: str, kind: str, k: int, as_json: bool) -> None:
     """Show the passages of INDEX that a retriever ranks best for QUERY."""
     from agentcore.plugins import get_plugin_manager
+    from agentcore.untrusted import for_terminal, json_for_terminal
     from agentcore_retrievers.tool import describe_source
 
     retriever = get_plugin_manager().create("retriever", kind, index=str(index))
@@ -126,8 +133,9 @@ def retrieve_command(index: Path, query: str, kind: str, k: int, as_json: bool) 
     if not docs:
         click.echo("(no passage matches)")
     for number, doc in enumerate(docs, start=1):
-        if as_json:
-            click.echo(json.dumps(doc.model_dump(), ensure_ascii=False))
+        if as_json:  # passages are untrusted text: shown, never executed (agentcore.untrusted)
+            click.echo(json_for_terminal(json.dumps(doc.model_dump(), ensure_ascii=False)))
             continue
-        click.secho(f"[{number}] {describe_source(doc)}  score {doc.score:.4f}", bold=True)
-        click.echo("    " + " ".join(doc.text.split())[:400])
+        source = for_terminal(describe_source(doc))
+        click.secho(f"[{number}] {source}  score {doc.score:.4f}", bold=True)
+        click.echo("    " + for_terminal(" ".join(doc.text.split())[:400]))

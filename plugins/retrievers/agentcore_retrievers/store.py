@@ -65,6 +65,7 @@ class IndexStats:
     terms: int
     dense: bool
     seconds: float
+    skipped: tuple[Any, ...] = ()  # sources.Skipped: what the folder held but was not read
 
 
 # --- writing -----------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import click
 
 from agentcore.errors import ConfigError
 from agentcore.executors import DEFAULT_TIMEOUT_S
+from agentcore.untrusted import for_terminal, json_for_terminal
 
 
 @click.group("sandbox")
@@ -73,7 +74,7 @@ def run_command(
         else:
             result = executor.run(code, entrypoint=entrypoint)
     if as_json:
-        click.echo(json.dumps(result.model_dump(), ensure_ascii=False))
+        click.echo(json_for_terminal(json.dumps(result.model_dump(), ensure_ascii=False)))
     else:
         _print_text(result)
     if not result.ok:
@@ -118,15 +119,17 @@ def _read_program(file: Path) -> str:
 
 def _print_text(result) -> None:  # type: ignore[no-untyped-def]
     value = json.dumps(result.value, ensure_ascii=False) if result.ok else "-"
-    click.echo(f"value:    {value}")
+    click.echo(f"value:    {for_terminal(value)}")
     if result.stdout:
         click.echo("stdout:")
-        for line in result.stdout.rstrip("\n").split("\n"):
+        for line in for_terminal(result.stdout).rstrip("\n").split("\n"):
             click.echo(f"  {line}")
     else:
         click.echo("stdout:   (none)")
     if result.error is None:
         click.echo("error:    none")
     else:
-        click.secho(f"error:    {result.error.kind}: {result.error.message}", fg="red")
+        click.secho(
+            f"error:    {result.error.kind}: {for_terminal(result.error.message)}", fg="red"
+        )
     click.echo(f"duration: {result.duration_s:.3f} s")

@@ -146,3 +146,22 @@ def test_cli_missing_file_is_one_clear_error(cli, runner, tmp_path):
     assert out.exit_code == 1
     assert out.stderr.strip().count("\n") == 0
     assert "nope.py" in out.stderr and "no such file" in out.stderr
+
+
+HOSTILE = "\x1b]52;c;cm0gLXJmIH4=\x07\x1b[2J\u202eevil\U000e0041\x9b31m"
+
+
+def test_cli_shows_control_characters_a_program_prints_instead_of_sending_them(
+    cli, runner, tmp_path
+):
+    path = _write(tmp_path, f"def solution():\n    print({HOSTILE!r})\n    return {HOSTILE!r}")
+    out = runner.invoke(cli, ["sandbox", "run", path], color=True)
+    assert out.exit_code == 0, out.output
+    for raw in ("\x1b", "\x07", "\u202e", "\U000e0041", "\x9b"):
+        assert raw not in out.stdout
+    assert "\\x1b]52;c;" in out.stdout and "<U+202E>" in out.stdout
+
+    as_json = runner.invoke(cli, ["sandbox", "run", path, "--json"], color=True)
+    assert "\x1b" not in as_json.stdout and "\u202e" not in as_json.stdout
+    payload = json.loads(as_json.stdout)
+    assert payload["value"] == HOSTILE and payload["stdout"] == HOSTILE + "\n"

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agentcore.errors import redact, redact_data, register_secret
 from agentcore_shipping.keys import label_idempotency_key, normalize_email
 from agentcore_shipping.retry import RetryClock, RetryPolicy
 
@@ -58,11 +59,12 @@ class CarrierError(Exception):
         attempts: int = 0,
         details: Mapping[str, Any] | None = None,
     ) -> None:
-        super().__init__(message)
+        # What the carrier said is quoted, and a carrier (or a proxy) may echo our key.
+        super().__init__(redact(message))
         self.kind = kind
         self.status = status
         self.attempts = attempts
-        self.details = dict(details or {})
+        self.details = redact_data(dict(details or {}))
 
 
 @dataclass(frozen=True)
@@ -108,10 +110,12 @@ class CarrierClient:
     user_agent: str = "agentcore-shipping/0.1"
 
     def __post_init__(self) -> None:
+        register_secret(self.api_key)  # no error or observation may quote it (redact())
         parsed = urllib.parse.urlsplit(self.base_url)
         if parsed.scheme not in ("http", "https") or not parsed.hostname:
             raise ValueError(
-                f"carrier base URL must be http(s)://host[:port][/path], got {self.base_url!r}"
+                "carrier base URL must be http(s)://host[:port][/path], got "
+                f"{redact(self.base_url)!r}"
             )
         self._parsed = parsed
 

@@ -14,12 +14,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from agentcore.errors import register_secret
 from agentcore.tools import ToolContext
 from agentcore_shipping.retry import RetryPolicy
 
 API_KEY_ENV = "AGENTCORE_SHIPPING_API_KEY"
 EMAIL_PASSWORD_ENV = "AGENTCORE_EMAIL_PASSWORD"
 STATE_DIR_ENV = "AGENTCORE_SHIPPING_STATE_DIR"
+#: ``shipping.<this>``: the operator's approval of the side-effect tools (no environment
+#: variable can give it: it must be in the settings the agent was started with).
+APPROVAL_SETTING = "approve_unguarded_tools"
+_YES = frozenset({"true", "yes", "on", "1"})
+_NO = frozenset({"false", "no", "off", "0", ""})
 
 
 class SettingsProblem(Exception):
@@ -70,6 +76,7 @@ def carrier_settings(ctx: ToolContext) -> CarrierSettings:
             f"shipping.base_url must start with http:// or https://, got {base_url!r}"
         )
     api_key = _str(ctx, "shipping", "api_key") or os.environ.get(API_KEY_ENV, "")
+    register_secret(api_key)  # kept out of every message, observation and stored run
     if not api_key:
         raise SettingsProblem(
             f"no carrier API key: set shipping.api_key or the environment variable {API_KEY_ENV}"
@@ -95,6 +102,8 @@ def email_settings(ctx: ToolContext) -> EmailSettings:
         raise SettingsProblem("no sender address: set email.sender (e.g. returns@shop.example)")
     use_ssl = _bool(ctx, "email", "use_ssl", False)
     state = _str(ctx, "email", "state_dir")
+    password = _str(ctx, "email", "password") or os.environ.get(EMAIL_PASSWORD_ENV) or None
+    register_secret(password)
     return EmailSettings(
         host=_str(ctx, "email", "host") or "127.0.0.1",
         port=int(_number(ctx, "email", "port", 465 if use_ssl else 25)),
@@ -102,12 +111,46 @@ def email_settings(ctx: ToolContext) -> EmailSettings:
         starttls=_bool(ctx, "email", "starttls", False),
         use_ssl=use_ssl,
         username=_str(ctx, "email", "username") or None,
-        password=_str(ctx, "email", "password") or os.environ.get(EMAIL_PASSWORD_ENV) or None,
+        password=password,
         helo_name=_str(ctx, "email", "helo_name") or "localhost",
         timeout_s=_number(ctx, "email", "timeout_s", 10.0),
         policy=_policy(ctx, "email"),
         state_dir=Path(state) if state else default_state_dir(),
     )
+
+
+def approved_tools(ctx: ToolContext, known: tuple[str, ...]) -> frozenset[str]:
+    """The tools of ``known`` that ``shipping.approve_unguarded_tools`` approves.
+
+    ``true`` approves all of them; a list (or ``"a,b"``) approves those named; absent or
+    false approves none. A name that is not a tool is a :class:`SettingsProblem`, so a typo
+    is reported instead of quietly leaving the tool refused.
+    """
+    value: Any = ctx.setting("shipping", APPROVAL_SETTING, None)
+    if value is None or value is False:
+        return frozenset()
+    if value is True:
+        return frozenset(known)
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in _YES:
+            return frozenset(known)
+        if word in _NO:
+            return frozenset()
+        names = [part.strip() for part in value.split(",") if part.strip()]
+    elif isinstance(value, list | tuple | set | frozenset):
+        names = [str(part).strip() for part in value]
+    else:
+        raise SettingsProblem(
+            f"shipping.{APPROVAL_SETTING} must be true, false or tool names, got {value!r}"
+        )
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise SettingsProblem(
+            f"shipping.{APPROVAL_SETTING} names {', '.join(map(repr, unknown))}, which "
+            f"is not a tool of this plugin; the tools are {', '.join(known)}"
+        )
+    return frozenset(names)
 
 
 def _policy(ctx: ToolContext, section: str) -> RetryPolicy:

@@ -27,6 +27,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from typing import Any, NoReturn
 
+from agentcore.errors import redact
 from agentcore_shipping.config import EmailSettings
 from agentcore_shipping.keys import email_dedupe_key, email_problem, normalize_email, sha256_hex
 from agentcore_shipping.ledger import LedgerSession, SentLedger
@@ -44,7 +45,7 @@ class MailError(Exception):
     """
 
     def __init__(self, kind: str, message: str, *, attempts: int = 0) -> None:
-        super().__init__(message)
+        super().__init__(redact(message))  # a server's reply is quoted: never a password
         self.kind = kind
         self.attempts = attempts
 

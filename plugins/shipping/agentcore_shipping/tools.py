@@ -4,6 +4,16 @@ They turn every outcome into an observation a model can act on: success says
 what was done and where the label is; a failure says what went wrong, in a
 machine-readable ``error_kind``, and whether trying again is useful and safe.
 The HTTP and SMTP machinery is imported on first call, not with the plugin.
+
+Both tools have side effects in the world and no policy of their own: nothing
+here knows whether the caller may have a label for that order or mail that
+address. So the registered tools act only when the operator has approved them
+explicitly (``shipping.approve_unguarded_tools``: ``true``, or the tool names);
+without it they refuse with ``error_kind="approval_required"`` and say what to
+set. They carry ``requires_approval = True`` and ``side_effect = True`` (listed
+in :data:`SIDE_EFFECT_TOOLS`) for the engine's approval mechanism to build on.
+Code that enforces its own policy — ShopBot's guarded tools — calls the plain
+functions :func:`issue_return_label` and :func:`email_customer` instead.
 """
 
 from __future__ import annotations
@@ -21,6 +31,12 @@ from agentcore.tools import ToolContext, tool
 TOOL_TIMEOUT_S = 120.0
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 STATE_KEY = "shipping.labels"
+#: The registered tools that act in the world and need the operator's approval.
+SIDE_EFFECT_TOOLS = ("request_return_label", "send_email")
+_EFFECTS = {
+    "request_return_label": "issues a real prepaid return label for any order and address",
+    "send_email": "sends a real email to any address",
+}
 
 
 @tool(timeout_s=TOOL_TIMEOUT_S)
@@ -42,6 +58,24 @@ def request_return_label(
         items: SKUs or item ids being returned, e.g. ["JEANS-32-BLUE"].
         customer_email: The customer's email address, e.g. "ann@example.com".
         reason: Why the items are returned (optional).
+    """
+    refusal = _unapproved("request_return_label", ctx)
+    if refusal is not None:
+        return refusal
+    return issue_return_label(ctx, order_id, items, customer_email, reason)
+
+
+def issue_return_label(
+    ctx: ToolContext,
+    order_id: str,
+    items: list[str],
+    customer_email: str,
+    reason: str | None = None,
+) -> ToolResult:
+    """Ask the carrier for a return label (idempotently) and save its PDF; no approval check.
+
+    For code that has already decided the label may be issued (a policy such as
+    ShopBot's); an agent gets :data:`request_return_label`, which needs approval.
     """
     from agentcore_shipping.carrier_client import CarrierClient, CarrierError, save_pdf
     from agentcore_shipping.config import SettingsProblem, carrier_settings
@@ -134,6 +168,25 @@ def send_email(
         attachment_label_id: Id of a return label to attach as PDF, e.g. "LBL-3F9A2C41D0".
         attachment_path: Path of a label PDF in the labels folder to attach instead.
     """
+    refusal = _unapproved("send_email", ctx)
+    if refusal is not None:
+        return refusal
+    return email_customer(ctx, to, subject, body, attachment_label_id, attachment_path)
+
+
+def email_customer(
+    ctx: ToolContext,
+    to: str,
+    subject: str,
+    body: str,
+    attachment_label_id: str | None = None,
+    attachment_path: str | None = None,
+) -> ToolResult:
+    """Send the email (never the same one twice); no approval check.
+
+    For code that has already decided this email may go out (a policy such as
+    ShopBot's); an agent gets :data:`send_email`, which needs approval.
+    """
     from agentcore_shipping.config import SettingsProblem, email_settings
     from agentcore_shipping.ledger import LedgerError
     from agentcore_shipping.mailer import Mailer, MailError
@@ -188,7 +241,34 @@ def send_email(
     return ToolResult(tool=name, ok=True, observation=observation, data=data)
 
 
+for _side_effect_tool in (request_return_label, send_email):
+    # Marks for the engine's approval mechanism (a later ``@tool(requires_approval=True)``).
+    _side_effect_tool.requires_approval = True  # type: ignore[attr-defined]
+    _side_effect_tool.side_effect = True  # type: ignore[attr-defined]
+
+
 # --- helpers -----------------------------------------------------------------------------
+
+
+def _unapproved(name: str, ctx: ToolContext) -> ToolResult | None:
+    """The refusal of a side-effect tool the operator has not approved, else ``None``."""
+    from agentcore_shipping.config import APPROVAL_SETTING, SettingsProblem, approved_tools
+
+    try:
+        approved = approved_tools(ctx, SIDE_EFFECT_TOOLS)
+    except SettingsProblem as exc:
+        return _failure(name, "config_error", f"Not done: {exc}.")
+    if name in approved:
+        return None
+    return _failure(
+        name,
+        "approval_required",
+        f"Not done: {name} {_EFFECTS[name]} and has no policy of its own, so it acts only "
+        f"when the operator approves it. To approve it, set shipping.{APPROVAL_SETTING} to "
+        f"true or to the tools' names (e.g. --set shipping.{APPROVAL_SETTING}={name}); or "
+        "give the agent policy-guarded tools instead, such as ShopBot's "
+        "(examples/shopbot/returns_policy.py). Tell the user this could not be done.",
+    )
 
 
 class _AttachmentProblem(Exception):

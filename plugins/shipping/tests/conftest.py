@@ -151,7 +151,9 @@ def make_context(tmp_path: Path):
     """Build a ToolContext: ``make_context(carrier=..., smtp=..., shipping={...}, email={...})``.
 
     A fresh context each call stands for a fresh (e.g. restarted) agent: nothing in
-    ``ctx.state`` survives, only what is on disk.
+    ``ctx.state`` survives, only what is on disk. The tools are approved
+    (``shipping.approve_unguarded_tools``) unless ``approved`` says otherwise (``None``
+    leaves the setting out), as an operator who wires them up by hand would do.
     """
 
     def make(
@@ -160,6 +162,7 @@ def make_context(tmp_path: Path):
         *,
         shipping: dict[str, Any] | None = None,
         email: dict[str, Any] | None = None,
+        approved: Any = True,
     ) -> ToolContext:
         shipping_settings: dict[str, Any] = {
             "api_key": API_KEY,
@@ -168,6 +171,8 @@ def make_context(tmp_path: Path):
             "max_attempts": 4,
             **FAST_RETRIES,
         }
+        if approved is not None:
+            shipping_settings["approve_unguarded_tools"] = approved
         if carrier is not None:
             shipping_settings["base_url"] = carrier.base_url
         shipping_settings.update(shipping or {})

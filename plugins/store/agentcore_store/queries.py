@@ -16,7 +16,7 @@ from typing import Any
 from agentcore_store.errors import RunNotFoundError
 
 JSON_COLUMNS = frozenset(
-    {"tools", "generation", "notes", "action_args", "arguments", "config", "data"}
+    {"tools", "generation", "notes", "action_args", "arguments", "config", "data", "sanitized"}
 )
 LAST = "last"
 LIST_COLUMNS = (

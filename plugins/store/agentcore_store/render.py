@@ -1,4 +1,9 @@
-"""Text and JSON views of stored runs, for the CLI."""
+"""Text and JSON views of stored runs, for the CLI.
+
+Stored text came from models and tools: every string printed passes
+:func:`agentcore.untrusted.for_terminal` (escape sequences shown, never executed), and
+JSON passes :func:`~agentcore.untrusted.json_for_terminal` (exact, but JSON-escaped).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import click
+
+from agentcore.untrusted import for_terminal, json_for_terminal
 
 ANSWER_WIDTH = 40
 
@@ -26,12 +33,14 @@ def json_default(value: Any) -> Any:
 
 
 def to_json(payload: Any, *, indent: int | None = 2) -> str:
-    return json.dumps(payload, indent=indent, ensure_ascii=False, default=json_default)
+    text = json.dumps(payload, indent=indent, ensure_ascii=False, default=json_default)
+    return json_for_terminal(text)
 
 
 def shorten(text: str | None, width: int) -> str:
+    """One line of at most ``width`` characters, safe to print."""
     flat = " ".join((text or "").split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
+    return for_terminal(flat if len(flat) <= width else flat[: width - 1] + "…")
 
 
 def status_label(run: dict[str, Any]) -> str:
@@ -50,15 +59,22 @@ def print_run_list(runs: list[dict[str, Any]]) -> None:
         f"{'STEPS':>5} {'TOKENS':>7} {'TIME':>7}  ANSWER"
     )
     click.secho(header, bold=True)
-    colours = {"finished": "green", "error": "red", "cancelled": "yellow", "lost": "red"}
+    colours = {
+        "finished": "green",
+        "error": "red",
+        "cancelled": "yellow",
+        "refused": "magenta",
+        "lost": "red",
+    }
     for run in runs:
-        status = status_label(run)
+        status = for_terminal(status_label(run))
         answer = shorten(run["answer"], ANSWER_WIDTH) if run["answer"] is not None else ""
         if not answer and run.get("error"):
             answer = click.style(shorten(run["error"], ANSWER_WIDTH), dim=True)
-        rating = f"  ({run['rating']})" if run.get("rating") else ""
+        rating = f"  ({for_terminal(run['rating'])})" if run.get("rating") else ""
+        run_id, agent = for_terminal(run["run_id"]), for_terminal(run["agent"])
         click.echo(
-            f"{run['run_id']:<12}  {local_time(run['started_at']):<16}  {run['agent']:<6} "
+            f"{run_id:<12}  {local_time(run['started_at']):<16}  {agent:<6} "
             + click.style(f"{status:<9}", fg=colours.get(status))
             + f" {run['step_count'] if run['step_count'] is not None else '-':>5}"
             + f" {run['tokens'] if run['tokens'] is not None else '-':>7}"
@@ -69,10 +85,10 @@ def print_run_list(runs: list[dict[str, Any]]) -> None:
 def _field(label: str, value: Any, indent: str = "  ") -> None:
     if value is None or value == "":
         return
-    text = str(value)
+    text = for_terminal(str(value))  # before splitting: \r, \x0b, U+2028 are no line breaks
     if "\n" in text:
         click.echo(f"{indent}{click.style(label, bold=True)}:")
-        for line in text.splitlines():
+        for line in text.split("\n"):
             click.echo(f"{indent}  {line}")
     else:
         click.echo(f"{indent}{click.style(label, bold=True)}: {text}")
@@ -81,7 +97,7 @@ def _field(label: str, value: Any, indent: str = "  ") -> None:
 def print_run(trace: dict[str, Any], *, prompts: bool) -> None:
     run = trace["run"]
     click.secho(
-        f"Run {run['run_id']}  {run['agent']}  {status_label(run)}",
+        for_terminal(f"Run {run['run_id']}  {run['agent']}  {status_label(run)}"),
         bold=True,
     )
     shots = f", {run['shots']} shot(s)" if run.get("shots") is not None else ""
@@ -115,7 +131,7 @@ def print_run(trace: dict[str, Any], *, prompts: bool) -> None:
     step_indexes = [s["step_index"] for s in trace["steps"]]
     for step in trace["steps"]:
         click.echo()
-        click.secho(f"Step {step['step_index']} ({step['kind']})", bold=True)
+        click.secho(for_terminal(f"Step {step['step_index']} ({step['kind']})"), bold=True)
         for call in calls_by_step.pop(step["step_index"], []):
             _print_call(call, prompts=prompts)
         _field("Thought", step["thought"])
@@ -126,6 +142,8 @@ def print_run(trace: dict[str, Any], *, prompts: bool) -> None:
             if index == step["step_index"]:
                 _print_tool_call(tool_call)
         _field("Observation", step["observation"])
+        for change in step.get("sanitized") or []:  # what the prompt got instead of the above
+            _field("Sanitized", change)
     leftover = [c for index, calls in calls_by_step.items() for c in calls]
     if leftover:  # calls that never became a step: cancelled or failed mid-call
         click.echo()
@@ -142,7 +160,8 @@ def _print_call(call: dict[str, Any], *, prompts: bool) -> None:
         f"{tokens} tokens" if tokens is not None else None,
         _seconds(call["total_s"]) if call.get("total_s") is not None else None,
     ]
-    click.secho(f"  LLM call {call['call_index']}: " + ", ".join(f for f in facts if f), dim=True)
+    facts_line = ", ".join(f for f in facts if f)
+    click.secho(for_terminal(f"  LLM call {call['call_index']}: {facts_line}"), dim=True)
     if prompts:
         _field("Prompt", call.get("prompt"), indent="    ")
     if call["completion"] is None:
@@ -155,5 +174,9 @@ def _print_tool_call(call: dict[str, Any]) -> None:
     if call["ok"]:
         outcome = click.style("ok", fg="green")
     else:
-        outcome = click.style(f"failed ({call['error_kind'] or 'error'})", fg="red")
-    _field("Tool", f"{call['tool']} {outcome} in {_seconds(call['duration_s'])}")
+        kind = for_terminal(call["error_kind"] or "error")
+        outcome = click.style(f"failed ({kind})", fg="red")
+    tool = for_terminal(call["tool"])
+    click.echo(
+        f"  {click.style('Tool', bold=True)}: {tool} {outcome} in {_seconds(call['duration_s'])}"
+    )

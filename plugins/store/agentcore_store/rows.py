@@ -2,6 +2,12 @@
 
 Pure functions, no database: what is stored is decided here, how it is written
 in :mod:`agentcore_store.writer`.
+
+No secret is stored: every text of a row, and every string inside its JSON
+columns, goes through :func:`agentcore.errors.redact` (the secrets this process
+registered — API keys, passwords — plus URL userinfo and Authorization/Bearer
+values). A tool that echoes a key, and the prompt that then quotes that tool's
+answer, are kept with ``[redacted]`` in its place; the run in memory is untouched.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from agentcore.errors import redact, redact_data
 from agentcore.models import (
     Completion,
     GenerationConfig,
@@ -48,7 +55,12 @@ def utc(timestamp: float | None) -> datetime | None:
 def to_json(value: Any) -> str | None:
     if value is None:
         return None
-    return json.dumps(value, ensure_ascii=False, default=str)
+    return json.dumps(redact_data(value), ensure_ascii=False, default=str)
+
+
+def redact_row(row: Row) -> Row:
+    """The row with every text value redacted (see the module docs)."""
+    return {key: redact(value) if isinstance(value, str) else value for key, value in row.items()}
 
 
 def run_start_row(info: RunInfo) -> Row:
@@ -110,6 +122,7 @@ def step_row(run_id: str, step: Step) -> Row:
         "action_raw": action.raw if action else None,
         "observation": step.observation,
         "parse_error": step.parse_error,
+        "sanitized": to_json(step.sanitized) if step.sanitized else None,
         "tool_ok": tool_result.ok if tool_result else None,
         "tool_error_kind": tool_result.error_kind if tool_result else None,
         "completion": step.completion,

@@ -133,9 +133,16 @@ def _create_v2(con: Any) -> None:
     )
 
 
+def _add_sanitized_v3(con: Any) -> None:
+    # What was made inert in a step's untrusted text before it entered a prompt
+    # (Step.sanitized); the observation column keeps the original.
+    con.execute("ALTER TABLE steps ADD COLUMN sanitized JSON")
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "runs, steps, llm_calls, tool_calls, feedback", _create_v1),
     Migration(2, "conversations (chat sessions that survive a restart)", _create_v2),
+    Migration(3, "steps.sanitized (what cleaning changed in untrusted text)", _add_sanitized_v3),
 ]
 
 

@@ -11,6 +11,7 @@ from agentcore_store.rows import (
     LLMCall,
     Row,
     llm_call_rows,
+    redact_row,
     run_end_row,
     run_start_row,
     step_row,
@@ -21,9 +22,13 @@ CHILD_TABLES = ("steps", "llm_calls", "tool_calls")
 
 
 def insert(con: Any, table: str, rows: list[Row], *, replace: bool = False) -> None:
-    """Insert rows (all with the same keys); ``replace`` overwrites a row with the same key."""
+    """Insert rows (all with the same keys); ``replace`` overwrites a row with the same key.
+
+    Every text is redacted first: no secret reaches the file (``rows.redact_row``).
+    """
     if not rows:
         return
+    rows = [redact_row(row) for row in rows]
     columns = list(rows[0])
     verb = "INSERT OR REPLACE" if replace else "INSERT"
     marks = ", ".join("?" for _ in columns)

@@ -94,6 +94,10 @@ class TransformersBackend(LLMBackend):
     def count_tokens(self, text: str) -> int:
         return len(self.tokenize(text))
 
+    def special_tokens(self) -> list[str]:
+        """The tokenizer's special-token strings, which it matches anywhere in text."""
+        return special_token_strings(self._tokenizer)
+
     # -- generation --------------------------------------------------------------------------
 
     def complete(
@@ -119,8 +123,9 @@ class TransformersBackend(LLMBackend):
         """Reply using the tokenizer's chat template (the plain transcript if it has none)."""
         if not getattr(self._tokenizer, "chat_template", None):
             return super().chat(messages, config, on_token=on_token, session=session)
-        # The rendered template already holds any BOS text; don't add special tokens twice.
-        prompt_ids = self.tokenize(self.render_chat(messages), special=False)
+        # Contents are data: their special-token strings are escaped before the template
+        # adds its own. The rendered template already holds any BOS text; don't add it twice.
+        prompt_ids = self.tokenize(self.render_chat(self.data_messages(messages)), special=False)
         return self._generate(prompt_ids, config, on_token)
 
     def render_chat(self, messages: Sequence[Message]) -> str:
@@ -288,6 +293,18 @@ class _TokenWatch(StoppingCriteria):
             self.scanner.feed(text[self._fed :])
             self._fed = len(text)
         return self.scanner.finish() if emit else self.scanner.text
+
+
+def special_token_strings(tokenizer: Any) -> list[str]:
+    """Every special token of a transformers tokenizer, named or added (``<|im_start|>``).
+
+    A tokenizer splits these out of any text it is given, so untrusted text must not carry
+    them into a prompt.
+    """
+    found = set(tokenizer.all_special_tokens)
+    decoder = getattr(tokenizer, "added_tokens_decoder", {}) or {}
+    found.update(added.content for added in decoder.values() if getattr(added, "special", False))
+    return sorted(t for t in found if t and t.strip())
 
 
 @contextmanager
