@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
+from agentcore.errors import ConfigError
 from agentcore.models import ToolResult, ToolSpec
 
 DEFAULT_TIMEOUT_S = 30.0
@@ -321,3 +322,32 @@ def _as_observation(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False, default=str)
     except (TypeError, ValueError):
         return str(value)
+
+
+SectionModel = typing.TypeVar("SectionModel", bound=BaseModel)
+
+
+def read_settings_section(
+    settings: Mapping[str, Any] | None, section: str, model: type[SectionModel]
+) -> SectionModel:
+    """Validate ``settings[section]`` as ``model``; one :class:`ConfigError` line if invalid.
+
+    The error names each bad key and what is wrong with it (``unknown setting`` for a
+    typo), and lists the known settings, so ``--set section.key=value`` mistakes are
+    one clear line rather than a pydantic report.
+    """
+    raw = (settings or {}).get(section) or {}
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"settings[{section!r}] must be a mapping, got {type(raw).__name__}")
+    try:
+        return model.model_validate(dict(raw))
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc']) or 'section'}: "
+            + ("unknown setting" if error["type"] == "extra_forbidden" else error["msg"])
+            for error in exc.errors()
+        )
+        known = ", ".join(model.model_fields)
+        raise ConfigError(
+            f"invalid settings[{section!r}]: {problems} (known settings: {known})"
+        ) from None

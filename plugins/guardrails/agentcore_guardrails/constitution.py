@@ -161,25 +161,20 @@ def review(run: RunContext, answer: str, settings: GuardrailSettings) -> Verdict
     protocol = Protocol.of(critique_prompt)
     request = run.result.input
     principles = constitution.as_text()
-    config = GenerationConfig(
-        max_new_tokens=settings.critique_tokens, temperature=0.0, stop=_stops(critique_prompt)
-    )
-    fit = fit_prompt(
-        critique_prompt,
-        as_data(run, critique_prompt, request),
-        shots=None,
-        count_tokens=run.backend.count_tokens,
-        context_window=run.backend.context_window,
-        reserve_tokens=config.max_new_tokens,
-        principles=principles,
-        draft=as_data(run, critique_prompt, answer),
-    )
     grammar = protocol.grammar() if run.backend.supports_grammar else None
-    completion = run.generate(fit.prompt, config, grammar=grammar)
-    verdict, reason = protocol.read(completion.text)
+    critique = _ask(
+        run,
+        critique_prompt,
+        request,
+        settings.critique_tokens,
+        grammar,
+        answer,
+        principles=principles,
+    )
+    verdict, reason = protocol.read(critique)
     if verdict is None:
         return Verdict.refuse(
-            f"the critique could not be read ({completion.text.strip()[:80]!r}); the check did "
+            f"the critique could not be read ({critique.strip()[:80]!r}); the check did "
             "not complete, so the answer is withheld",
             by=BY,
         )
@@ -206,18 +201,38 @@ def _revise(
     settings: GuardrailSettings,
 ) -> str:
     template = load_prompt(settings.revise_prompt)
-    config = GenerationConfig(
-        max_new_tokens=settings.revision_tokens, temperature=0.0, stop=_stops(template)
+    revision = _ask(
+        run,
+        template,
+        request,
+        settings.revision_tokens,
+        None,
+        answer,
+        principles=principles,
+        critique=as_data(run, template, critique),
     )
+    return revision.strip()
+
+
+def _ask(
+    run: RunContext,
+    template: PromptTemplate,
+    request: str,
+    max_new_tokens: int,
+    grammar: str | None,
+    draft: str,
+    **fields: str,
+) -> str:
+    """One greedy call of the run's own model on ``template``, request and draft as data."""
+    config = GenerationConfig(max_new_tokens=max_new_tokens, temperature=0.0, stop=_stops(template))
     fit = fit_prompt(
         template,
         as_data(run, template, request),
         shots=None,
         count_tokens=run.backend.count_tokens,
         context_window=run.backend.context_window,
-        reserve_tokens=config.max_new_tokens,
-        principles=principles,
-        draft=as_data(run, template, answer),
-        critique=as_data(run, template, critique),
+        reserve_tokens=max_new_tokens,
+        draft=as_data(run, template, draft),
+        **fields,
     )
-    return run.generate(fit.prompt, config).text.strip()
+    return run.generate(fit.prompt, config, grammar=grammar).text

@@ -20,12 +20,11 @@ from typing import Any
 import torch
 from transformers import GenerationConfig as HFGenerationConfig
 from transformers import (
+    LogitsProcessor,
     LogitsProcessorList,
     StoppingCriteria,
     StoppingCriteriaList,
     TemperatureLogitsWarper,
-    TopKLogitsWarper,
-    TopPLogitsWarper,
 )
 
 from agentcore.backends import LLMBackend, TokenCallback, ensure_room
@@ -194,9 +193,9 @@ class TransformersBackend(LLMBackend):
             return {"do_sample": False}
         processors = LogitsProcessorList()
         if config.top_k is not None:
-            processors.append(TopKLogitsWarper(top_k=config.top_k))
+            processors.append(_TopK(config.top_k))
         if config.top_p < 1.0:
-            processors.append(TopPLogitsWarper(top_p=config.top_p))
+            processors.append(_TopP(config.top_p))
         if config.temperature != 1.0:
             processors.append(TemperatureLogitsWarper(temperature=config.temperature))
         return {"do_sample": True, "logits_processor": processors}
@@ -241,6 +240,43 @@ class TransformersBackend(LLMBackend):
     def close(self) -> None:
         self._model = None
         self._tokenizer = None
+
+
+class _TopK(LogitsProcessor):
+    """Keep exactly the ``k`` most likely tokens, ties broken as greedy decoding breaks them.
+
+    transformers' ``TopKLogitsWarper`` keeps every token scoring at least the k-th
+    score; in bfloat16 two tokens often score the same, so ``top_k=1`` would keep
+    both and the draw could leave the greedy path.
+    """
+
+    def __init__(self, k: int) -> None:
+        self.k = k
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.Tensor) -> torch.Tensor:
+        keep = _ranked(scores)[..., : min(self.k, scores.size(-1))]
+        mask = torch.ones_like(scores, dtype=torch.bool).scatter_(-1, keep, False)
+        return scores.masked_fill(mask, -float("inf"))
+
+
+class _TopP(LogitsProcessor):
+    """Keep the fewest most likely tokens whose probability adds up to ``p`` (at least one)."""
+
+    def __init__(self, p: float) -> None:
+        self.p = p
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.Tensor) -> torch.Tensor:
+        order = _ranked(scores)
+        probs = torch.softmax(scores.float(), dim=-1).gather(-1, order)
+        before = probs.cumsum(dim=-1) - probs  # mass of the tokens ranked above each one
+        ranked_drop = before >= self.p
+        drop = torch.empty_like(ranked_drop).scatter_(-1, order, ranked_drop)
+        return scores.masked_fill(drop, -float("inf"))
+
+
+def _ranked(scores: torch.Tensor) -> torch.Tensor:
+    """Token ids from most to least likely; equal scores in id order, as ``argmax`` picks."""
+    return torch.sort(scores.float(), dim=-1, descending=True, stable=True).indices
 
 
 class _TokenWatch(StoppingCriteria):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from agentcore.errors import ConfigError
+from agentcore.tools import read_settings_section
 
 SECTION = "wikipedia"
 DEFAULT_API_URL = "https://en.wikipedia.org/w/api.php"
@@ -51,18 +51,4 @@ class WikiSettings(BaseModel):
 
 def read_settings(settings: Mapping[str, Any] | None) -> WikiSettings:
     """``WikiSettings`` from a whole settings mapping; :class:`ConfigError` if invalid."""
-    section = (settings or {}).get(SECTION) or {}
-    if not isinstance(section, Mapping):
-        raise ConfigError(f"settings[{SECTION!r}] must be a mapping, got {type(section).__name__}")
-    try:
-        return WikiSettings.model_validate(dict(section))
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in error['loc']) or 'section'}: "
-            + ("unknown setting" if error["type"] == "extra_forbidden" else error["msg"])
-            for error in exc.errors()
-        )
-        known = ", ".join(WikiSettings.model_fields)
-        raise ConfigError(
-            f"invalid settings[{SECTION!r}]: {problems} (known settings: {known})"
-        ) from None
+    return read_settings_section(settings, SECTION, WikiSettings)
