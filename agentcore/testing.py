@@ -24,7 +24,7 @@ Importing this module imports pytest; the core never imports it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
@@ -121,3 +121,24 @@ class GenerationContract:
         pieces.clear()
         plain = gen(CODE_PROMPT, greedy(8), on_token=pieces.append)
         assert "".join(pieces) == plain.text
+
+
+# -- terminal safety -----------------------------------------------------------------------------
+
+#: What click.style itself writes (colour, bold, dim, reset): the only escapes a printer may emit.
+CLICK_STYLES = re.compile(r"\x1b\[(?:0|1|2|22|3[0-9]|39)m")
+
+
+def assert_nothing_executes(output: str, raw: Sequence[str] = ()) -> None:
+    """Assert terminal output carries no control a terminal would act on.
+
+    ``raw`` names sequences the test put into model or tool text (they must not reach
+    the terminal as they are); beyond them, no C0/C1 control other than newline and
+    tab, and no tag character, may remain once click's own styles are removed. For CLI
+    tests of plugins that print untrusted text (see ``agentcore.untrusted.for_terminal``).
+    """
+    for sequence in raw:
+        assert sequence not in output, repr(sequence)
+    assert not any(0xE0000 <= ord(c) <= 0xE007F for c in output), "tag characters"
+    rest = CLICK_STYLES.sub("", output)
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", rest), repr(rest)

@@ -10,7 +10,6 @@ non-terminal output by itself, which would hide a missing escape).
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
 from click.testing import CliRunner
@@ -22,6 +21,7 @@ from agentcore.cli.main import cli
 from agentcore.errors import BackendError
 from agentcore.hookspecs import hookimpl
 from agentcore.plugins import AgentcorePluginManager
+from agentcore.testing import CLICK_STYLES, assert_nothing_executes
 from agentcore.tools import tool
 from agentcore.untrusted import for_terminal
 
@@ -45,15 +45,6 @@ RAW = [
     "\u2066",
     "\u2069",
 ]
-CLICK_STYLES = re.compile(r"\x1b\[(?:0|1|2|22|3[0-9]|39)m")  # what click.style itself writes
-
-
-def assert_nothing_executes(output: str) -> None:
-    for raw in RAW:
-        assert raw not in output, repr(raw)
-    assert not any(0xE0000 <= ord(c) <= 0xE007F for c in output)
-    rest = CLICK_STYLES.sub("", output)
-    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", rest), repr(rest)
 
 
 @tool
@@ -107,7 +98,7 @@ def react(*extra: str):
 def test_live_trace_and_answer_show_the_escapes():
     result = react()
     assert result.exit_code == 0, result.output
-    assert_nothing_executes(result.output)
+    assert_nothing_executes(result.output, RAW)
     shown = CLICK_STYLES.sub("", result.output)  # streamed words are styled one by one
     assert "\\x1b]52;c;cm0gLXJmIH4=\\x07\\x1b[2J\\x1b[8mconcealed" in shown
     assert "I look it up\\x1b]52;c;Zm9v\\x07 now." in shown  # streamed model text
@@ -122,7 +113,7 @@ def test_live_trace_and_answer_show_the_escapes():
 def test_json_output_is_exact_and_inert():
     result = react("--json")
     assert result.exit_code == 0, result.output
-    assert_nothing_executes(result.stdout)
+    assert_nothing_executes(result.stdout, RAW)
     record = json.loads(result.stdout)
     assert record["answer"] == ANSWER
     assert record["steps"][0]["observation"] == ATTACK
@@ -134,7 +125,7 @@ def test_quiet_answer_is_escaped():
     result = react("-q")
     assert result.exit_code == 0, result.output
     assert result.stdout == for_terminal(ANSWER) + "\n"
-    assert_nothing_executes(result.stdout)
+    assert_nothing_executes(result.stdout, RAW)
 
 
 def test_chat_shows_messages_tool_output_and_replies_escaped():
@@ -148,7 +139,7 @@ def test_chat_shows_messages_tool_output_and_replies_escaped():
         "hi\x1b]52;c;bWU=\x07\u202e",
     )
     assert result.exit_code == 0, result.output
-    assert_nothing_executes(result.output)
+    assert_nothing_executes(result.output, RAW)
     assert "you> hi\\x1b]52;c;bWU=\\x07<U+202E>" in result.output
     assert "→ page\\x1b]52;c;cm0gLXJmIH4=\\x07" in result.output
     assert "agent> Paris\\x1bc\\x9b2J<U+202E>siraP" in result.output
@@ -158,4 +149,4 @@ def test_error_messages_are_escaped():
     result = invoke("run", "react", "q", "-b", "attack-down")
     assert result.exit_code == 1
     assert "Error: the server answered 502: page\\x1b]52;c;cm0gLXJmIH4=\\x07" in result.stderr
-    assert_nothing_executes(result.output)
+    assert_nothing_executes(result.output, RAW)

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from agentcore.cli import main as cli_main
 from agentcore.plugins import get_plugin_manager
+from agentcore.testing import assert_nothing_executes
 from agentcore.tools import ToolContext
 
 
@@ -157,11 +158,10 @@ def test_cli_shows_control_characters_a_program_prints_instead_of_sending_them(
     path = _write(tmp_path, f"def solution():\n    print({HOSTILE!r})\n    return {HOSTILE!r}")
     out = runner.invoke(cli, ["sandbox", "run", path], color=True)
     assert out.exit_code == 0, out.output
-    for raw in ("\x1b", "\x07", "\u202e", "\U000e0041", "\x9b"):
-        assert raw not in out.stdout
+    assert_nothing_executes(out.stdout, ["\x1b]52", "\x1b[2J", "\u202e", "\x9b"])
     assert "\\x1b]52;c;" in out.stdout and "<U+202E>" in out.stdout
 
     as_json = runner.invoke(cli, ["sandbox", "run", path, "--json"], color=True)
-    assert "\x1b" not in as_json.stdout and "\u202e" not in as_json.stdout
+    assert_nothing_executes(as_json.stdout, ["\x1b", "\u202e"])
     payload = json.loads(as_json.stdout)
     assert payload["value"] == HOSTILE and payload["stdout"] == HOSTILE + "\n"

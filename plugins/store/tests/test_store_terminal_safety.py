@@ -8,28 +8,19 @@ it: click strips some escapes from other output by itself).
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from agentcore.models import RunStatus
+from agentcore.testing import CLICK_STYLES, assert_nothing_executes
 from agentcore.tools import tool
 
 TAGS = "".join(chr(0xE0000 + ord(c)) for c in "hidden")
 ATTACK = f"p\x1b]52;c;cm0gLXJm\x07\x1b[2J\x1b[8mx\x9b31m\u202eevil\u2069{TAGS}\r\n\x0bend"
 ANSWER = f"Paris\x1bc\x9b2J\u202esiraP{TAGS}\x07"
 RAW = ["\x1b]", "\x1b[2J", "\x1b[8m", "\x1bc", "\x9b", "\x07", "\x0b", "\r", "\u202e", "\u2069"]
-CLICK_STYLES = re.compile(r"\x1b\[(?:0|1|2|22|3[0-9]|39)m")
-
-
-def assert_nothing_executes(output: str) -> None:
-    for raw in RAW:
-        assert raw not in output, repr(raw)
-    assert not any(0xE0000 <= ord(c) <= 0xE007F for c in output)
-    rest = CLICK_STYLES.sub("", output)
-    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", rest), repr(rest)
 
 
 @tool
@@ -70,7 +61,7 @@ def hostile_run(run_react):
 def test_runs_show_escapes_every_stored_text(cli_color, hostile_run):
     shown = cli_color("runs", hostile_run.run_id, "--prompts")
     assert shown.exit_code == 0, shown.output
-    assert_nothing_executes(shown.output)
+    assert_nothing_executes(shown.output, RAW)
     text = CLICK_STYLES.sub("", shown.output)
     observation = (
         "  Observation:\n    p\\x1b]52;c;cm0gLXJm\\x07\\x1b[2J\\x1b[8mx\\x9b31m<U+202E>evil"
@@ -89,14 +80,14 @@ def test_runs_show_escapes_every_stored_text(cli_color, hostile_run):
 def test_runs_list_escapes_the_answer(cli_color, hostile_run):
     listing = cli_color("runs")
     assert listing.exit_code == 0, listing.output
-    assert_nothing_executes(listing.output)
+    assert_nothing_executes(listing.output, RAW)
     assert "Paris\\x1bc\\x9b2J<U+202E>siraP" in CLICK_STYLES.sub("", listing.output)
 
 
 def test_runs_json_is_exact_and_inert(cli_color, hostile_run):
     shown = cli_color("runs", hostile_run.run_id, "--json")
     assert shown.exit_code == 0, shown.output
-    assert_nothing_executes(shown.stdout)
+    assert_nothing_executes(shown.stdout, RAW)
     trace = json.loads(shown.stdout)
     assert trace["run"]["answer"] == ANSWER
     assert trace["run"]["input"] == "Capital?\u202e"
