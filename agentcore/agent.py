@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from agentcore.backends import LLMBackend, RetryCallback, TokenCallback
-from agentcore.errors import AgentcoreError, ConfigError
+from agentcore.errors import AgentcoreError, ConfigError, RunCancelled
 from agentcore.guardrails import Guardrails, RunContext, RunRefused
 from agentcore.models import (
     Completion,
@@ -30,10 +30,6 @@ from agentcore.prompts import PromptTemplate, load_prompt
 from agentcore.untrusted import Markers, PromptGuard
 
 DEFAULT_BACKEND = "llama-cpp"
-
-
-class RunCancelled(Exception):
-    """Raised inside a run when cancellation was requested."""
 
 
 class RunStream:
@@ -179,6 +175,7 @@ class Agent:
         started = time.perf_counter()
         self._guardrails = Guardrails(self.pm, self._run_context(run))
         self._emit(
+            run,
             "on_run_start",
             run=RunInfo(
                 run_id=run.run_id,
@@ -198,7 +195,7 @@ class Agent:
             for step in self._loop(run):
                 run.steps.append(step)
                 run.usage = run.usage + step.usage
-                self._emit("on_step", run_id=run.run_id, step=step)
+                self._emit(run, "on_step", run_id=run.run_id, step=step)
                 yield step
                 if self._cancel.is_set():
                     raise RunCancelled
@@ -219,7 +216,7 @@ class Agent:
         finally:
             run.duration_s = time.perf_counter() - started
             holder["result"] = run
-            self._emit("on_run_end", result=run)
+            self._emit(run, "on_run_end", result=run)
 
     def _loop(self, run: RunResult) -> Iterator[Step]:
         raise NotImplementedError
@@ -247,10 +244,16 @@ class Agent:
         guardrails = self._guardrails
         return guardrails.blocked(tool, arguments, step_index) if guardrails else None
 
-    def _emit(self, event: str, **kwargs: Any) -> None:
-        """Call an event hook with what may be stored: strings pass the run's redactors."""
+    def _emit(self, record: RunResult, event: str, /, **kwargs: Any) -> None:
+        """Call an event hook with what may be stored: strings pass the run's redactors.
+
+        A plugin that fails in the hook is recorded in ``record.warnings``; the run goes on.
+        """
         guardrails = self._guardrails
-        self.pm.emit(event, **(guardrails.redact(kwargs) if guardrails else kwargs))
+        for failure in self.pm.emit(event, **(guardrails.redact(kwargs) if guardrails else kwargs)):
+            warning = f"plugin {failure.name!r} failed in {failure.entry_point}: {failure.error}"
+            if warning not in record.warnings:
+                record.warnings.append(warning)
 
     # -- untrusted text ----------------------------------------------------------------------
 
@@ -298,6 +301,7 @@ class Agent:
         if self._cancel.is_set():
             raise RunCancelled
         self._emit(
+            run,
             "before_llm_call",
             run_id=run.run_id,
             step_index=step_index,
@@ -318,6 +322,7 @@ class Agent:
         if completion.finish_reason == "cancelled" or self._cancel.is_set():
             raise RunCancelled
         self._emit(
+            run,
             "after_llm_call",
             run_id=run.run_id,
             step_index=step_index,

@@ -16,6 +16,14 @@ class AgentcoreError(Exception):
     """Base class for errors caused by input or configuration, not by a bug."""
 
 
+class RunCancelled(Exception):
+    """Raised inside a run when cancellation was requested (Ctrl-C, ``Agent.cancel()``).
+
+    Backends raise or pass it through from their token callbacks and report the call as
+    ``finish_reason="cancelled"``; the run then ends with status ``cancelled``.
+    """
+
+
 class ConfigError(AgentcoreError):
     """A setting, option or argument is invalid."""
 

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
 
+from agentcore.errors import RunCancelled
 from agentcore.models import (
     Completion,
     GenerationConfig,
@@ -243,8 +244,6 @@ class Guardrails:
         try:
             results = caller(run=self.context, **kwargs)
         except Exception as exc:
-            from agentcore.agent import RunCancelled
-
             if isinstance(exc, RunCancelled):
                 raise
             reason = (

@@ -335,6 +335,8 @@ class RunResult(Record):
     shots: int | None = None
     notes: list[str] = Field(default_factory=list)
     guardrails: list[GuardrailEvent] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    """Plugin failures during the run (an event hook that raised); the run went on."""
 
 
 class RunInfo(Record):

@@ -113,6 +113,7 @@ class PALAgent(Agent):
                     return
                 error = f"{result.error.kind}: {result.error.message}"
                 self._emit(
+                    run,
                     "on_tool_error",
                     run_id=run.run_id,
                     step_index=attempt,

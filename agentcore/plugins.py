@@ -10,6 +10,7 @@ restrict which entry points load; the API takes the same lists.
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import os
 import threading
@@ -277,17 +278,73 @@ class AgentcorePluginManager:
     def tool(self, name: str) -> Any:
         return self.registry.get("tool", name).create()
 
-    def emit(self, event: str, **kwargs: Any) -> None:
-        """Call an event hook; a failing hookimpl is reported, never fatal to the run."""
+    def emit(self, event: str, **kwargs: Any) -> list[PluginFailure]:
+        """Call an event hook through pluggy; return the failures of this call.
+
+        pluggy calls the implementations itself, in its documented order (the plugin
+        registered last first, ``tryfirst``/``trylast`` honoured) and runs hook wrappers
+        around them. Each plain implementation is guarded on its first call, so one that
+        raises is recorded (here, in :attr:`failures`, and by the caller in the run's
+        warnings) while the others still run; a wrapper that raises is recorded too. The
+        arguments are checked against the spec before any plugin runs: a mismatch is the
+        engine's bug, not a plugin's, and raises ``TypeError``.
+        """
         caller = getattr(self.pm.hook, event)
+        expected = tuple(caller.spec.argnames) if caller.spec else ()
+        if set(kwargs) != set(expected):
+            raise TypeError(
+                f"engine bug: event {event!r} takes ({', '.join(expected)}), "
+                f"was called with ({', '.join(sorted(kwargs))})"
+            )
         for impl in caller.get_hookimpls():
-            try:
-                impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
-            except Exception as exc:
-                name = self.pm.get_name(impl.plugin) or "?"
-                failure = PluginFailure(name, event, _describe(exc))
-                if failure not in self.failures:
-                    self.failures.append(failure)
+            if not (impl.hookwrapper or impl.wrapper) and not hasattr(impl.function, _GUARDED):
+                impl.function = _guarded(impl.function, impl.plugin_name, event)
+        outer = getattr(_event_failures, "sink", None)
+        _event_failures.sink = failures = []
+        try:
+            caller(**kwargs)
+        except Exception as exc:  # a hook wrapper failed: pluggy stopped that call
+            failures.append(PluginFailure(_culprit(exc, self.pm), f"hook {event}", _describe(exc)))
+        finally:
+            _event_failures.sink = outer
+        for failure in failures:
+            if failure not in self.failures:
+                self.failures.append(failure)
+        return failures
+
+
+# Where guarded event implementations report, for the emit() in progress on this thread.
+_event_failures = threading.local()
+_GUARDED = "__agentcore_guarded__"
+
+
+def _guarded(function: Callable[..., Any], plugin: str, event: str) -> Callable[..., Any]:
+    """``function`` reporting its exception to the current emit() instead of raising it."""
+
+    @functools.wraps(function)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except Exception as exc:
+            sink = getattr(_event_failures, "sink", None)
+            if sink is not None:
+                sink.append(PluginFailure(plugin, f"hook {event}", _describe(exc)))
+            return None
+
+    setattr(guarded, _GUARDED, True)
+    return guarded
+
+
+def _culprit(exc: BaseException, pm: pluggy.PluginManager) -> str:
+    """The plugin whose code raised ``exc`` (the innermost frame in a registered module)."""
+    modules = {getattr(plugin, "__name__", None): name for name, plugin in pm.list_name_plugin()}
+    found = "?"
+    tb = exc.__traceback__
+    while tb is not None:
+        name = modules.get(tb.tb_frame.f_globals.get("__name__"))
+        found = name or found
+        tb = tb.tb_next
+    return found
 
 
 _default: AgentcorePluginManager | None = None

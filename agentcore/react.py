@@ -223,6 +223,7 @@ class ReActAgent(Agent):
             result = self.tools[action.tool].invoke(action.arguments, context)
         if not result.ok:
             self._emit(
+                run,
                 "on_tool_error",
                 run_id=run.run_id,
                 step_index=index,

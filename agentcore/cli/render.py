@@ -105,6 +105,8 @@ class LiveRenderer:
             self._echo("")
         for note in result.notes:
             self._echo(f"note: {note}", fg="magenta")
+        for warning in result.warnings:
+            self._echo(f"warning: {warning}", fg="yellow")
         for event in result.guardrails:
             who = event.by or "a guardrail"
             line = f"guardrail ({event.check}): {who} {event.action}: {event.reason}"

@@ -18,7 +18,7 @@ from collections import OrderedDict
 from typing import Any
 
 from agentcore.backends import LLMBackend, TokenCallback, ensure_room
-from agentcore.errors import BackendError, ConfigError
+from agentcore.errors import BackendError, ConfigError, RunCancelled
 from agentcore.model_registry import KNOWN_MODELS, default_model, resolve_model, stderr_progress
 from agentcore.models import Completion, GenerationConfig, Message, Timings, Usage
 
@@ -157,11 +157,8 @@ class LlamaCppBackend(LLMBackend):
                     finish_reason = choice["finish_reason"]
         except KeyboardInterrupt:
             finish_reason = "cancelled"
-        except Exception as exc:
-            if type(exc).__name__ == "RunCancelled":
-                finish_reason = "cancelled"
-            else:
-                raise
+        except RunCancelled:
+            finish_reason = "cancelled"
         finally:
             close = getattr(chunks, "close", None)
             if close is not None:

@@ -34,7 +34,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from agentcore.backends import LLMBackend, TokenCallback
-from agentcore.errors import BackendError, ConfigError, UnsupportedSettingError
+from agentcore.errors import BackendError, ConfigError, RunCancelled, UnsupportedSettingError
 from agentcore.models import Completion, GenerationConfig, Message, Timings, Usage
 from agentcore.stops import StopScanner
 from agentcore_openai.transport import HTTPStatusError, RetryPolicy, Transport, has_userinfo
@@ -315,9 +315,7 @@ class OpenAIBackend(LLMBackend):
                     finish = _finish(choices[0]["finish_reason"])
         except KeyboardInterrupt:
             finish = "cancelled"
-        except Exception as exc:
-            if type(exc).__name__ != "RunCancelled":
-                raise
+        except RunCancelled:
             finish = "cancelled"
         finally:
             close = getattr(events, "close", None)

@@ -28,7 +28,7 @@ from transformers import (
 )
 
 from agentcore.backends import LLMBackend, TokenCallback, ensure_room
-from agentcore.errors import ConfigError
+from agentcore.errors import ConfigError, RunCancelled
 from agentcore.models import Completion, GenerationConfig, Message, Timings, Usage
 from agentcore.stops import StopScanner
 from agentcore_transformers.loading import DTYPES, find_source, load
@@ -160,9 +160,7 @@ class TransformersBackend(LLMBackend):
                 )
             except KeyboardInterrupt:
                 finish_reason = "cancelled"
-            except Exception as exc:
-                if type(exc).__name__ != "RunCancelled":
-                    raise
+            except RunCancelled:
                 finish_reason = "cancelled"
         ended = time.perf_counter()
         text = watch.finish(emit=finish_reason != "cancelled")

@@ -1,0 +1,148 @@
+"""Event hooks are called by pluggy itself (its order, its wrappers); failures are reported."""
+
+from __future__ import annotations
+
+import json
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from agentcore.builtin.scripted import ScriptedBackend
+from agentcore.cli.render import LiveRenderer
+from agentcore.hookspecs import hookimpl
+from agentcore.models import RunStatus
+from agentcore.plugins import AgentcorePluginManager
+from agentcore.react import ReActAgent
+
+FINISH = [" I know it.\nAction 1: finish[Paris]"]
+
+
+def run_with(pm: AgentcorePluginManager, *plugins: object):
+    for number, plugin in enumerate(plugins):
+        assert pm.register(plugin, name=getattr(plugin, "name", f"plugin{number}")), pm.failures
+    agent = ReActAgent(ScriptedBackend(list(FINISH)), tools=[], plugin_manager=pm, max_steps=2)
+    return agent.run("What is the capital of France?")
+
+
+class Named:
+    def __init__(self, name: str, calls: list[str]) -> None:
+        self.name = name
+        self.calls = calls
+
+
+def test_implementations_run_in_pluggys_order_with_tryfirst_and_trylast(pm):
+    calls: list[str] = []
+
+    class Plain(Named):
+        @hookimpl
+        def on_step(self, run_id, step):
+            self.calls.append(self.name)
+
+    class First(Named):
+        @hookimpl(tryfirst=True)
+        def on_step(self, run_id, step):
+            self.calls.append(self.name)
+
+    class Last(Named):
+        @hookimpl(trylast=True)
+        def on_step(self, run_id, step):
+            self.calls.append(self.name)
+
+    # registered: last, early plain, first, late plain — pluggy calls the plain ones
+    # last-registered first, with tryfirst before and trylast after all of them
+    result = run_with(
+        pm, Last("last", calls), Plain("early", calls), First("first", calls), Plain("late", calls)
+    )
+    assert result.status is RunStatus.FINISHED
+    assert calls == ["first", "late", "early", "last"]
+
+
+def test_hook_wrappers_run_around_the_implementations(pm):
+    calls: list[str] = []
+
+    class Wrapper(Named):
+        @hookimpl(wrapper=True)
+        def on_step(self, run_id, step):
+            self.calls.append("before")
+            outcome = yield
+            self.calls.append("after")
+            return outcome
+
+    class Plain(Named):
+        @hookimpl
+        def on_step(self, run_id, step):
+            self.calls.append("plain")
+
+    run_with(pm, Plain("plain", calls), Wrapper("wrapper", calls))
+    assert calls == ["before", "plain", "after"]
+
+
+def test_a_failing_implementation_is_reported_and_the_others_still_run(pm):
+    calls: list[str] = []
+
+    class Broken(Named):
+        @hookimpl(tryfirst=True)
+        def on_step(self, run_id, step):
+            raise RuntimeError("storage is down")
+
+    class Plain(Named):
+        @hookimpl
+        def on_step(self, run_id, step):
+            self.calls.append("plain")
+
+    result = run_with(pm, Plain("plain", calls), Broken("broken", calls))
+    assert result.status is RunStatus.FINISHED and result.answer == "Paris"
+    assert calls == ["plain"]  # called after the broken one failed
+    assert result.warnings == [
+        "plugin 'broken' failed in hook on_step: RuntimeError: storage is down"
+    ]
+    assert any(f.name == "broken" and "storage is down" in f.error for f in pm.failures)
+
+
+def test_a_failing_wrapper_is_reported_with_its_plugin(pm):
+    class BrokenWrapper(Named):
+        @hookimpl(wrapper=True)
+        def on_run_end(self, result):
+            raise ValueError("cannot wrap")
+            yield  # pragma: no cover
+
+    result = run_with(pm, BrokenWrapper("wrapping", []))
+    assert result.status is RunStatus.FINISHED
+    assert len(result.warnings) == 1
+    assert "failed in hook on_run_end: ValueError: cannot wrap" in result.warnings[0]
+
+
+def test_the_engine_checks_an_events_arguments_before_any_plugin_runs(pm):
+    calls: list[str] = []
+
+    class Plain(Named):
+        @hookimpl
+        def on_step(self, run_id, step):
+            self.calls.append("called")
+
+    pm.register(Plain("plain", calls), name="plain")
+    with pytest.raises(TypeError, match=r"engine bug: event 'on_step' takes \(run_id, step\)"):
+        pm.emit("on_step", run_id="r1")
+    assert calls == []
+
+
+def test_the_live_view_shows_a_plugin_failure_as_one_line_and_json_carries_it(pm):
+    class Broken(Named):
+        @hookimpl
+        def on_step(self, run_id, step):
+            raise RuntimeError("disk full")
+
+    result = run_with(pm, Broken("broken-plugin", []))
+    warning = "plugin 'broken-plugin' failed in hook on_step: RuntimeError: disk full"
+    assert result.warnings == [warning]
+    assert json.loads(result.model_dump_json())["warnings"] == [warning]
+
+    @click.command()
+    def show() -> None:
+        LiveRenderer(agent="react", color=False).finish(result)
+
+    out = CliRunner().invoke(show, [])
+    assert [line for line in out.output.splitlines() if "disk full" in line] == [
+        f"warning: {warning}"
+    ]
