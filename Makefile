@@ -20,8 +20,10 @@ PROBLEM ?= The bakers at the Beverly Hills Bakery baked 200 loaves of bread on M
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml $(addsuffix pyproject.toml,$(PLUGINS)) requirements/models.txt
-	@# the sandbox's seccomp layer compiles its filter with the system's libseccomp
-	@ldconfig -p | grep -q 'libseccomp\.so\.2' || { apt-get update -q && apt-get install -y -q libseccomp2; }
+	@# Debian packages the tests need: libseccomp (the sandbox's seccomp filter) and poppler's
+	@# pdftotext (the carrier's return-label PDF is checked with it)
+	@ldconfig -p | grep -q 'libseccomp\.so\.2' && command -v pdftotext >/dev/null || \
+		{ apt-get update -q && apt-get install -y -q libseccomp2 poppler-utils; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade "pip>=24"
 	$(BIN)/python -m pip install -e ".[dev]" $(foreach p,$(PLUGINS),-e "$(p:%/=%)[test]")
