@@ -36,7 +36,6 @@ import ctypes
 import errno
 import os
 import sysconfig
-from collections.abc import Iterable
 
 from agentcore_sandbox import landlock
 
@@ -52,6 +51,7 @@ _CLONE_NEWNET = 0x40000000
 _CLONE_THREAD = 0x00010000
 _PR_SET_PDEATHSIG = 1
 _PR_SET_DUMPABLE = 4
+_PR_SET_NO_NEW_PRIVS = 38
 _TIOCSTI = 0x5412
 
 # System calls a sandboxed program has no use for; each fails with EPERM.
@@ -212,16 +212,16 @@ def drop_uid() -> str:
         os.setgroups([])
         os.setresgid(SANDBOX_GID, SANDBOX_GID, SANDBOX_GID)
         os.setresuid(SANDBOX_UID, SANDBOX_UID, SANDBOX_UID)
-    if os.geteuid() in (0,) or os.getuid() == 0:
+    if 0 in os.getresuid():
         raise OSError(errno.EPERM, "the job still runs as root")
     # Not dumpable: no other process of the same uid may ptrace it or read its /proc files.
     _libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
     return str(os.geteuid())
 
 
-def apply_landlock(scratch: str, extra_read_only: Iterable[str] = ()) -> str:
+def apply_landlock(scratch: str) -> str:
     """Landlock this process: see the module docstring."""
-    report = landlock.restrict_self([*READABLE_ROOTS, *extra_read_only], [scratch])
+    report = landlock.restrict_self(READABLE_ROOTS, [scratch])
     return report.describe()
 
 
@@ -229,7 +229,6 @@ class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
 
-_PR_SET_NO_NEW_PRIVS = 38
 _PR_SET_SECCOMP = 22
 _SECCOMP_MODE_FILTER = 2
 _BPF_INSTRUCTION_BYTES = 8

@@ -109,7 +109,6 @@ class LandlockReport:
     """What :func:`restrict_self` enforced, for the worker's ready message."""
 
     abi: int
-    filesystem: bool
     tcp: bool
     scopes: bool
 
@@ -146,7 +145,7 @@ def restrict_self(read_only: Iterable[str], read_write: Iterable[str]) -> Landlo
         _syscall(_SYS_RESTRICT_SELF, ruleset, 0)
     finally:
         os.close(ruleset)
-    return LandlockReport(abi=abi, filesystem=True, tcp=abi >= 4, scopes=abi >= 6)
+    return LandlockReport(abi=abi, tcp=abi >= 4, scopes=abi >= 6)
 
 
 def _allow_beneath(ruleset: int, path: str, access: int) -> None:
