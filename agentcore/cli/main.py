@@ -1,8 +1,10 @@
 """Entry point of the ``agentcore`` command.
 
-Plugins add subcommands through the ``register_commands`` hook. Errors the
-user can act on (:class:`~agentcore.errors.AgentcoreError`, bad options) are
-printed as one line and exit with status 2 or 1; no traceback.
+Every subcommand, agentcore's own included, is declared in the ``agentcore.commands``
+entry-point group and imported when used (see :mod:`agentcore.cli.lazy`); plugins may also
+add subcommands through the ``register_commands`` hook. Errors the user can act on
+(:class:`~agentcore.errors.AgentcoreError`, bad options) are printed as one line and exit with
+status 2 or 1; no traceback.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ import sys
 import click
 
 from agentcore import __version__
+from agentcore.cli.lazy import PluginCommandGroup, show_full_help
 from agentcore.errors import AgentcoreError
 
 
-class _Group(click.Group):
+class _Group(PluginCommandGroup):
     def invoke(self, ctx: click.Context):  # one clear line instead of a traceback
         try:
             return super().invoke(ctx)
@@ -28,18 +31,22 @@ class _Group(click.Group):
 
 @click.group(cls=_Group)
 @click.version_option(__version__, prog_name="agentcore")
+@click.option(
+    "--help-all",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=show_full_help,
+    help="Show this message with every command's summary (imports every plugin).",
+)
 def cli() -> None:
     """agentcore: run ReAct, PAL and RAG agents on local or remote LLMs, with plugins."""
 
 
 def _load_commands() -> None:
-    from agentcore.cli import commands  # noqa: F401  (registers the built-in commands)
-    from agentcore.plugins import get_plugin_manager
-
-    pm = get_plugin_manager()
-    pm.hook.register_commands(cli=cli)
+    """Import every command now (tests, and callers that walk ``cli.commands``)."""
+    cli.load_all()
 
 
 def main() -> None:
-    _load_commands()
     cli()
