@@ -15,7 +15,7 @@ export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=O
 QUESTION ?= Which magazine was started first, Arthur's Magazine or First for Women?
 PROBLEM ?= The bakers at the Beverly Hills Bakery baked 200 loaves of bread on Monday morning. They sold 93 loaves in the morning and 39 loaves in the afternoon. A grocery store returned 6 unsold loaves. How many loaves of bread did they have left?
 
-.PHONY: setup demo demo-pal test test-fast lint format bench clean
+.PHONY: setup demo demo-pal test test-fast lint format bench bench-peers clean
 
 setup: $(STAMP)
 
@@ -46,6 +46,8 @@ test-fast: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@# the layers (pyproject.toml [tool.importlinter]); the plugin template is checked uninstalled
+	PYTHONPATH=examples/plugin_template $(BIN)/lint-imports --no-logo
 
 format: setup
 	$(BIN)/ruff format .
@@ -53,6 +55,11 @@ format: setup
 
 bench: setup
 	$(BIN)/python benchmarks/engine_overhead.py
+
+# smolagents and LangGraph side by side; they go into benchmarks/peers/.venv, not into $(VENV)
+bench-peers: setup
+	benchmarks/peers/setup.sh
+	$(BIN)/python benchmarks/peers/compare.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
