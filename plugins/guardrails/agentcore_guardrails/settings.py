@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
-from agentcore.tools import read_settings_section
+from agentcore.plugin import Options, read_settings_section
 
 SECTION = "guardrails"
 DEFAULT_CONSTITUTION = "guardrails/constitution"
@@ -20,10 +20,10 @@ OFF = frozenset({"", "off", "false", "0", "no", "none"})
 ON = frozenset({"on", "true", "1", "yes", "default"})
 
 
-class GuardrailSettings(BaseModel):
+class GuardrailSettings(Options):
     """Everything the plugin reads from ``settings["guardrails"]`` (all optional)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(frozen=True)
 
     constitution: str | None = Field(
         None,

@@ -5,19 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
-from agentcore.tools import read_settings_section
+from agentcore.plugin import Options, read_settings_section
 
 SECTION = "wikipedia"
 DEFAULT_API_URL = "https://en.wikipedia.org/w/api.php"
 DEFAULT_USER_AGENT = "agentcore-wikipedia/0.1 (agentcore ReAct tools; python-wikipedia)"
 
 
-class WikiSettings(BaseModel):
+class WikiSettings(Options):
     """Everything the tools read from ``settings["wikipedia"]`` (all optional)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(frozen=True)
 
     mode: Literal["offline", "online"] = Field(
         "offline", description="offline: the local corpus; online: the MediaWiki API."
