@@ -6,8 +6,9 @@ heavy library load on first use.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from agentcore.lazy_exports import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -56,11 +57,4 @@ if TYPE_CHECKING:
     from agentcore.retrievers import Retriever
     from agentcore.tools import Tool, ToolContext, tool
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'agentcore' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS, __all__)

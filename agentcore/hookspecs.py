@@ -40,9 +40,11 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 def register_backends(register: Callable[..., None]) -> None:
     """Provide LLM backends.
 
-    Call ``register(name, factory, description="...")`` once per backend.
+    Call ``register(name, factory, description="...", options=Model)`` once per backend.
     ``factory(**options)`` returns an :class:`agentcore.backends.LLMBackend`;
-    options come from the CLI (``--model``, ``-o key=value``) or the API.
+    options come from the CLI (``--model``, ``-o key=value``) or the API. ``Model`` (a
+    subclass of :class:`agentcore.plugin.Options`) declares them: they are validated and
+    coerced by it before the factory runs, and ``agentcore plugins --options`` lists them.
     """
 
 
@@ -60,8 +62,9 @@ def register_tools(register: Callable[..., None]) -> None:
 def register_retrievers(register: Callable[..., None]) -> None:
     """Provide retrievers for retrieval-augmented generation.
 
-    Call ``register(name, factory, description="...")``; ``factory(**options)``
-    returns an :class:`agentcore.retrievers.Retriever`.
+    Call ``register(name, factory, description="...", options=Model)``;
+    ``factory(**options)`` returns an :class:`agentcore.retrievers.Retriever`. ``Model``
+    declares the options as for backends (``-R key=value`` on the CLI).
     """
 
 
@@ -69,15 +72,50 @@ def register_retrievers(register: Callable[..., None]) -> None:
 def register_executors(register: Callable[..., None]) -> None:
     """Provide code executors that run model-written programs (PAL).
 
-    Call ``register(name, factory, description="...")``; ``factory(**options)``
-    returns an :class:`agentcore.executors.CodeExecutor`. Executors must run code
-    outside the engine's process.
+    Call ``register(name, factory, description="...", options=Model)``;
+    ``factory(**options)`` returns an :class:`agentcore.executors.CodeExecutor`, ``Model``
+    declaring the options as for backends. Executors must run code outside the engine's
+    process.
+    """
+
+
+@hookspec
+def register_settings(register: Callable[..., None]) -> None:
+    """Declare the settings sections a plugin's tools or guardrails read.
+
+    Fires once per plugin manager, when the provider registry is first built. Call
+    ``register(section, Model, description="...")`` with a subclass of
+    :class:`agentcore.plugin.Options`; the code reading the section calls
+    :func:`agentcore.plugin.read_settings_section` with the same model. The CLI validates
+    ``--set section.key=value`` with it before the agent (and its model) is built, refuses
+    a section nobody declares, and ``agentcore plugins --options`` lists the keys.
+    """
+
+
+@hookspec
+def register_stores(register: Callable[..., None]) -> None:
+    """Provide conversation stores: where a chat agent keeps its sessions between runs.
+
+    Fires once per plugin manager, when the provider registry is first built (the first
+    lookup of any provider). Implemented by storage plugins (the store plugin registers
+    ``duckdb``). Call ``register(name, factory, description="...")``; ``factory(path)`` returns
+    an :class:`agentcore.memory.ConversationStore`. ``agentcore chat --store FILE.NAME`` uses
+    the store registered as ``NAME`` (``--store chats.duckdb``); a plain directory keeps JSON
+    files (the core's own store).
     """
 
 
 @hookspec
 def register_commands(cli: click.Group) -> None:
-    """Add subcommands to the ``agentcore`` command line."""
+    """Add subcommands to the ``agentcore`` command line by calling ``cli.add_command``.
+
+    Fires the first time the CLI is asked for a command name that no ``agentcore.commands``
+    entry point declares, and for ``agentcore --help-all``; implementing it means the plugin
+    is imported then. Prefer declaring each command as an entry point in the
+    ``agentcore.commands`` group (``name = "module:click_command"``), which ``agentcore --help``
+    lists without importing the plugin; agentcore's own and the built-in plugins' commands are
+    declared that way. Implemented by third-party plugins that build their commands in code.
+    """
 
 
 # --- events ------------------------------------------------------------------------------
@@ -191,6 +229,8 @@ PROVIDER_HOOKS: tuple[str, ...] = (
     "register_tools",
     "register_retrievers",
     "register_executors",
+    "register_stores",
+    "register_settings",
 )
 GUARDRAIL_HOOKS: tuple[str, ...] = (
     "check_input",

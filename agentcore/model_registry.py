@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agentcore.errors import ConfigError, ModelIntegrityError, NotFoundError
+from agentcore.paths import cache_root
 
 DEFAULT_MODEL = "qwen2.5-coder-1.5b"
 FAST_MODEL = "qwen2.5-coder-0.5b"
@@ -145,10 +146,7 @@ KNOWN_MODELS: dict[str, KnownModel] = {
 
 def cache_dir() -> Path:
     """Where assembled models and other caches live."""
-    root = os.environ.get("AGENTCORE_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "agentcore"
-    )
-    return Path(root)
+    return Path(cache_root())
 
 
 def default_model() -> str:

@@ -12,20 +12,21 @@ from __future__ import annotations
 
 import functools
 import importlib.metadata
-import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import pluggy
 
 from agentcore import hookspecs
 from agentcore.errors import ConfigError, NotFoundError
+from agentcore.plugin_selection import ALLOW_ENV, DENY_ENV, env_names, is_wanted, names
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 ENTRY_POINT_GROUP = "agentcore"
-ALLOW_ENV = "AGENTCORE_PLUGINS"
-DENY_ENV = "AGENTCORE_DISABLE_PLUGINS"
 
 T = TypeVar("T")
 
@@ -53,16 +54,42 @@ class PluginInfo:
 
 @dataclass(frozen=True)
 class Provider(Generic[T]):
-    """A named factory registered by a plugin (a backend, retriever or executor)."""
+    """A named factory registered by a plugin (a backend, retriever, executor or store)."""
 
     kind: str
     name: str
     factory: Callable[..., T]
     plugin: str
     description: str = ""
+    options: type[BaseModel] | None = None
+    """The pydantic model of the factory's keyword options (``None``: not declared)."""
+
+    def check(self, **options: Any) -> dict[str, Any]:
+        """``options`` validated and coerced by the declared model (only the keys given).
+
+        For callers that must refuse a bad option early (the CLI, before a model loads);
+        :class:`ConfigError` in one line. Undeclared options pass unchanged.
+        """
+        if self.options is None:
+            return options
+        from agentcore.options import validate_options  # pydantic: on first use
+
+        validated = validate_options(self.options, options, where=f"{self.name} {self.kind}")
+        return {name: getattr(validated, name) for name in validated.model_fields_set}
 
     def create(self, **options: Any) -> T:
-        return self.factory(**options)
+        """``factory(**options)``, the options first validated (and coerced) by their model.
+
+        A bad or unknown option fails here, as one :class:`ConfigError` line, before the
+        factory imports or loads anything; the factory receives every declared option,
+        defaults filled in. A provider that declares no model gets ``options`` unchanged.
+        """
+        if self.options is None:
+            return self.factory(**options)
+        from agentcore.options import as_keywords, validate_options  # pydantic: on first use
+
+        validated = validate_options(self.options, options, where=f"{self.name} {self.kind}")
+        return self.factory(**as_keywords(validated))
 
 
 class Registry:
@@ -73,17 +100,25 @@ class Registry:
     implementation runs never depends on silent import order.
     """
 
-    KINDS = ("backend", "tool", "retriever", "executor")
+    KINDS = ("backend", "tool", "retriever", "executor", "store")
+    #: Settings sections (``--set SECTION.KEY=VALUE``): their "factory" is their model.
+    SETTING = "setting"
 
     def __init__(self, pm: pluggy.PluginManager, failures: list[PluginFailure]) -> None:
+        from pydantic import BaseModel
+
         from agentcore.tools import Tool
 
-        self.providers: dict[str, dict[str, Provider[Any]]] = {kind: {} for kind in self.KINDS}
+        self.providers: dict[str, dict[str, Provider[Any]]] = {
+            kind: {} for kind in (*self.KINDS, self.SETTING)
+        }
         hook_for_kind = {
             "backend": pm.hook.register_backends,
             "tool": pm.hook.register_tools,
             "retriever": pm.hook.register_retrievers,
             "executor": pm.hook.register_executors,
+            "store": pm.hook.register_stores,
+            self.SETTING: pm.hook.register_settings,
         }
         for kind, hook in hook_for_kind.items():
             for impl in hook.get_hookimpls():  # registration order
@@ -94,6 +129,7 @@ class Registry:
                     factory: Callable[..., Any] | None = None,
                     *,
                     description: str = "",
+                    options: type[BaseModel] | None = None,
                     _kind: str = kind,
                     _plugin: str = plugin_name,
                 ) -> None:
@@ -106,9 +142,23 @@ class Registry:
                         tool_obj = name_or_tool
                         name, made = tool_obj.name, (lambda t=tool_obj: t)
                         description = description or tool_obj.description
+                    elif _kind == self.SETTING:
+                        if not (isinstance(factory, type) and issubclass(factory, BaseModel)):
+                            raise TypeError(
+                                f"register_settings: register({name_or_tool!r}, Model) needs a "
+                                "pydantic model (subclass agentcore.options.Options)"
+                            )
+                        name, made, options = str(name_or_tool), factory, factory
                     else:
                         if factory is None or not callable(factory):
                             raise TypeError(f"register({name_or_tool!r}) needs a factory callable")
+                        if options is not None and not (
+                            isinstance(options, type) and issubclass(options, BaseModel)
+                        ):
+                            raise TypeError(
+                                f"register({name_or_tool!r}, options=...) needs a pydantic model "
+                                "(subclass agentcore.options.Options)"
+                            )
                         name, made = str(name_or_tool), factory
                     existing = self.providers[_kind].get(name)
                     if existing is not None:
@@ -121,7 +171,9 @@ class Registry:
                             )
                         )
                         return
-                    self.providers[_kind][name] = Provider(_kind, name, made, _plugin, description)
+                    self.providers[_kind][name] = Provider(
+                        _kind, name, made, _plugin, description, options
+                    )
 
                 try:
                     impl.function(register=register)
@@ -166,8 +218,8 @@ class AgentcorePluginManager:
         self.pm.add_hookspecs(hookspecs)
         self.failures: list[PluginFailure] = []
         self.infos: dict[str, PluginInfo] = {}
-        self.allow = _name_set(allow) if allow is not None else _env_set(ALLOW_ENV)
-        self.deny = _name_set(deny) if deny is not None else (_env_set(DENY_ENV) or set())
+        self.allow = names(allow) if allow is not None else env_names(ALLOW_ENV)
+        self.deny = names(deny) if deny is not None else (env_names(DENY_ENV) or set())
         if load_entry_points:
             self._load_entry_points()
         for plugin in plugins:
@@ -200,9 +252,7 @@ class AgentcorePluginManager:
             )
 
     def _wanted(self, name: str) -> bool:
-        if name in self.deny:
-            return False
-        return self.allow is None or name in self.allow
+        return is_wanted(name, self.allow, self.deny)
 
     def register(
         self,
@@ -270,13 +320,37 @@ class AgentcorePluginManager:
         ]
 
     def create(self, kind: str, name: str, **options: Any) -> Any:
-        """Build the backend, executor or retriever registered under ``name``."""
+        """Build the backend, executor, retriever or store registered under ``name``."""
         if kind not in Registry.KINDS:
             raise ConfigError(f"unknown provider kind {kind!r}; use one of {Registry.KINDS}")
         return self.registry.get(kind, name).create(**options)
 
     def tool(self, name: str) -> Any:
         return self.registry.get("tool", name).create()
+
+    def validate_settings(
+        self, settings: Mapping[str, Any] | None, *, keep_unknown_sections: bool = False
+    ) -> dict[str, Any]:
+        """``settings`` with every section a plugin declares validated by its model.
+
+        Returns the sections with their values coerced (``"8192"`` → ``8192``), only the
+        keys given. A bad key or value, or a section no plugin declares, is one
+        :class:`ConfigError` line; ``keep_unknown_sections`` passes undeclared sections on
+        as they are instead (an example's own section, read by its own code).
+        """
+        from agentcore.options import unknown_key_error, validated_section
+
+        declared = self.registry.providers[Registry.SETTING]
+        checked: dict[str, Any] = {}
+        for section, values in (settings or {}).items():
+            provider = declared.get(section)
+            if provider is not None:
+                checked[section] = validated_section(settings, section, provider.factory)
+            elif keep_unknown_sections:
+                checked[section] = values
+            else:
+                raise unknown_key_error(section, declared, where="settings", noun="section")
+        return checked
 
     def emit(self, event: str, **kwargs: Any) -> list[PluginFailure]:
         """Call an event hook through pluggy; return the failures of this call.
@@ -365,17 +439,6 @@ def reset_plugin_manager() -> None:
     global _default
     with _default_lock:
         _default = None
-
-
-def _env_set(variable: str) -> set[str] | None:
-    value = os.environ.get(variable)
-    if value is None or not value.strip():
-        return None
-    return _name_set(value.split(","))
-
-
-def _name_set(names: Iterable[str]) -> set[str]:
-    return {n.strip() for n in names if n.strip()}
 
 
 def _all_hook_names() -> list[str]:

@@ -10,11 +10,34 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from typing import Any
+
+from pydantic import Field, PositiveInt, field_validator
 
 from agentcore.backends import LLMBackend, TokenCallback
 from agentcore.errors import BackendError
 from agentcore.hookspecs import hookimpl
 from agentcore.models import Completion, GenerationConfig, Timings, Usage
+from agentcore.options import Options, validate_options
+
+
+class ScriptedOptions(Options):
+    """What :class:`ScriptedBackend` takes (``-o completions=TEXT`` replays one completion)."""
+
+    completions: list[str] = Field([], description="Completions to replay, in order.")
+    responder: Callable[[str], str] | None = Field(
+        None, description="Python API only: called with each prompt for its completion."
+    )
+    context_window: PositiveInt = Field(8192, description="Context window it claims.")
+    model_name: str = Field("scripted", description="Model name it reports.")
+    supports_grammar: bool = Field(
+        False, description="Claim grammar support (to see when a grammar is passed)."
+    )
+
+    @field_validator("completions", mode="before")
+    @classmethod
+    def _one_text(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else list(value)
 
 
 class ScriptedBackend(LLMBackend):
@@ -27,23 +50,19 @@ class ScriptedBackend(LLMBackend):
 
     name = "scripted"
 
-    def __init__(
-        self,
-        completions: Iterable[str] = (),
-        *,
-        responder: Callable[[str], str] | None = None,
-        context_window: int = 8192,
-        model_name: str = "scripted",
-        supports_grammar: bool = False,
-    ) -> None:
-        self.completions = list(completions)
-        self.responder = responder
+    def __init__(self, completions: Iterable[str] = (), **options: Any) -> None:
+        """``options``: see :class:`ScriptedOptions`."""
+        opts = validate_options(
+            ScriptedOptions, {"completions": completions, **options}, where="scripted backend"
+        )
+        self.completions = opts.completions
+        self.responder = opts.responder
         self.prompts: list[str] = []
         self.configs: list[GenerationConfig] = []
         self.grammars: list[str | None] = []
-        self.context_window = context_window
-        self.model_name = model_name
-        self.supports_grammar = supports_grammar  # lets tests see when a grammar is passed
+        self.context_window = opts.context_window
+        self.model_name = opts.model_name
+        self.supports_grammar = opts.supports_grammar  # lets tests see when a grammar is passed
 
     def complete(
         self,
@@ -97,4 +116,5 @@ def register_backends(register):
         "scripted",
         ScriptedBackend,
         description="Replays given completions; a test tool for the engine's logic",
+        options=ScriptedOptions,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agentcore import tool
+from agentcore.plugin import tool
 
 # factor to the base unit of each dimension (metre, kilogram)
 _LINEAR: dict[str, tuple[str, float]] = {

@@ -1,6 +1,6 @@
 """Hook implementations: what this plugin provides to agentcore."""
 
-from agentcore import hookimpl
+from agentcore.plugin import hookimpl
 from agentcore_units.conversions import convert_units
 
 

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import click
 
-DEFAULT_ROW_LIMIT = 50  # the tool's default (agentcore_duckdb.database), without importing duckdb
-DEFAULT_TIMEOUT_S = 5.0
+from agentcore_duckdb.settings import DEFAULT_ROW_LIMIT, DEFAULT_TIMEOUT_S
 
 
 @click.command("sql")
@@ -46,7 +45,7 @@ def sql_command(
     database: Path, query: str, tables: str, as_json: bool, max_rows: int, timeout_s: float
 ) -> None:
     """Run one read-only query on DATABASE exactly as the sql tool would."""
-    from agentcore.untrusted import for_terminal, json_for_terminal  # cells are untrusted
+    from agentcore.plugin import for_terminal, json_for_terminal  # cells are untrusted
     from agentcore_duckdb.database import SqlDatabase
     from agentcore_duckdb.tool import observe
 

@@ -77,7 +77,7 @@ from typing import Any
 
 import duckdb
 
-from agentcore.errors import ConfigError
+from agentcore.plugin import ConfigError
 from agentcore_duckdb.confine import (
     DENIED_SCALAR_FUNCTIONS,
     AllowedTable,
@@ -95,9 +95,8 @@ from agentcore_duckdb.execute import (
 )
 from agentcore_duckdb.process import ProcessDied, ProcessSetupError, ProcessTimeout, QueryProcess
 from agentcore_duckdb.results import QueryError, QueryResult
+from agentcore_duckdb.settings import DEFAULT_ROW_LIMIT, DEFAULT_TIMEOUT_S
 
-DEFAULT_ROW_LIMIT = 50
-DEFAULT_TIMEOUT_S = 5.0
 DEFAULT_MEMORY_LIMIT = "1GB"
 DEFAULT_THREADS = 2
 #: Characters per cell, and bytes in all, of the rows a query returns (see execute.Caps).

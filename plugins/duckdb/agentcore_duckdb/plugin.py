@@ -1,4 +1,7 @@
-"""Hook implementations of the ``duckdb`` plugin: the ``sql`` tool and ``agentcore sql``.
+"""Hook implementations of the ``duckdb`` plugin: the ``sql`` tool.
+
+``agentcore sql`` is declared in the ``agentcore.commands`` entry points (pyproject.toml) and
+imported only when it is used.
 
 Kept light: duckdb is imported only when a query runs or a database is opened.
 """
@@ -6,9 +9,8 @@ Kept light: duckdb is imported only when a query runs or a database is opened.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
-from agentcore.hookspecs import hookimpl
+from agentcore.plugin import hookimpl
 
 
 @hookimpl
@@ -19,7 +21,7 @@ def register_tools(register: Callable[..., None]) -> None:
 
 
 @hookimpl
-def register_commands(cli: Any) -> None:
-    from agentcore_duckdb.cli import sql_command
+def register_settings(register: Callable[..., None]) -> None:
+    from agentcore_duckdb.settings import SECTION, SqlSettings
 
-    cli.add_command(sql_command)
+    register(SECTION, SqlSettings, description="the sql tool's database and limits")

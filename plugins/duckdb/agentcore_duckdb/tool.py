@@ -20,9 +20,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agentcore.errors import ConfigError
 from agentcore.models import ToolResult
-from agentcore.tools import Tool, ToolContext, tool
+from agentcore.plugin import ConfigError, Tool, ToolContext, read_settings_section, tool
+from agentcore_duckdb.settings import SECTION, SqlSettings
 
 if TYPE_CHECKING:
     from agentcore_duckdb.database import SqlDatabase
@@ -77,25 +77,21 @@ def sql(query: str, ctx: ToolContext) -> ToolResult:
     Args:
         query: One SELECT (or WITH ... SELECT) statement, or "schema" to list the tables.
     """
-    database = ctx.setting("sql", "database")
-    tables = ctx.setting("sql", "tables")
+    try:
+        settings = read_settings_section(ctx.settings, SECTION, SqlSettings)
+    except ConfigError as exc:
+        return _not_configured(f"The sql tool is misconfigured: {exc}")
+    database, tables = settings.database, settings.tables
     if not database or not tables:
         return _not_configured(
             "The sql tool is not configured: set sql.database to the path of a DuckDB file "
             "and sql.tables to the tables the model may query (a list or 'a,b'), or build a "
             "bound tool with agentcore_duckdb.sql_tool(database, tables)."
         )
-    from agentcore_duckdb.database import (
-        DEFAULT_ROW_LIMIT,
-        DEFAULT_TIMEOUT_S,
-        SqlDatabase,
-        UnknownTableError,
-        parse_tables,
-    )
+    from agentcore_duckdb.database import SqlDatabase, UnknownTableError, parse_tables
 
     names = tuple(parse_tables(tables))
-    row_limit = int(ctx.setting("sql", "row_limit", DEFAULT_ROW_LIMIT))
-    timeout_s = float(ctx.setting("sql", "timeout_s", DEFAULT_TIMEOUT_S))
+    row_limit, timeout_s = settings.row_limit, settings.timeout_s
     key = (str(Path(str(database)).expanduser().resolve()), names, row_limit, timeout_s)
     cache: dict[Any, SqlDatabase] = ctx.state.setdefault(_STATE_KEY, {})
     db = cache.get(key)

@@ -29,10 +29,15 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from agentcore.errors import ConfigError
-from agentcore.guardrails import RunContext
 from agentcore.models import GenerationConfig, Verdict
-from agentcore.prompts import PromptTemplate, fit_prompt, load_prompt
+from agentcore.plugin import (
+    ConfigError,
+    PromptTemplate,
+    RunContext,
+    fit_prompt,
+    format_validation_error,
+    load_prompt,
+)
 from agentcore_guardrails.settings import GuardrailSettings
 
 BY = "guardrails.constitution"
@@ -87,11 +92,11 @@ def _load(path: str, mtime_ns: int) -> Constitution:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"constitution {path} is not valid TOML: {exc}") from None
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'file'}: {e['msg']}" for e in exc.errors()
+        problems = format_validation_error(
+            exc, where=f"constitution {path}", model=ConstitutionFile, noun="key"
         )
         raise ConfigError(
-            f"constitution {path}: {problems} (it needs [[principles]] tables with name and text)"
+            f"{problems} (it needs [[principles]] tables with name and text)"
         ) from None
     return Constitution(path, tuple(parsed.principles))
 
@@ -135,7 +140,7 @@ def as_data(run: RunContext, template: PromptTemplate, text: str) -> str:
     (:mod:`agentcore.untrusted`), they can neither become special tokens nor forge a
     ``Verdict:`` line of the prompt.
     """
-    from agentcore.untrusted import Markers, PromptGuard
+    from agentcore.plugin import Markers, PromptGuard
 
     markers = Markers.from_prompt(
         [template.question, *template.exemplars, *template.extras.values()],

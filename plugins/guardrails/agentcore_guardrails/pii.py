@@ -60,7 +60,7 @@ def redactor(region: str) -> Callable[[str], str]:
     import phonenumbers
 
     if region.upper() not in phonenumbers.SUPPORTED_REGIONS:
-        from agentcore.errors import ConfigError
+        from agentcore.plugin import ConfigError
 
         raise ConfigError(
             f"guardrails.phone_region {region!r} is not a region libphonenumber knows; use a "

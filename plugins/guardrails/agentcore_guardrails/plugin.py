@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from agentcore.hookspecs import hookimpl
 from agentcore.models import Verdict
+from agentcore.plugin import hookimpl
 
 if TYPE_CHECKING:
-    from agentcore.guardrails import Redactor, RunContext
     from agentcore.models import Step
+    from agentcore.plugin import Redactor, RunContext
     from agentcore_guardrails.settings import GuardrailSettings
 
 INJECTION = "guardrails.injection"
@@ -78,3 +78,10 @@ def storage_redactor(run: RunContext) -> Redactor | None:
     from agentcore_guardrails.pii import redactor
 
     return redactor(settings.phone_region)
+
+
+@hookimpl
+def register_settings(register: Any) -> None:
+    from agentcore_guardrails.settings import SECTION, GuardrailSettings
+
+    register(SECTION, GuardrailSettings, description="which guardrails run, and how")

@@ -169,7 +169,7 @@ def test_off_means_no_extra_call(pm):
 def test_invalid_settings_refuse_with_the_problem(pm):
     result, backend, _ = chat(pm, DRAFT, settings={"guardrails": {"constitutoin": "on"}})
     assert result.status is RunStatus.REFUSED
-    assert "invalid settings['guardrails']: constitutoin: unknown setting" in result.error
+    assert "unknown setting guardrails.constitutoin" in result.error
     assert backend.prompts == []  # the input check already refused
 
 

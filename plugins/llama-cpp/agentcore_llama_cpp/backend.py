@@ -17,10 +17,21 @@ import time
 from collections import OrderedDict
 from typing import Any
 
-from agentcore.backends import LLMBackend, TokenCallback, ensure_room
-from agentcore.errors import BackendError, ConfigError, RunCancelled
-from agentcore.model_registry import KNOWN_MODELS, default_model, resolve_model, stderr_progress
 from agentcore.models import Completion, GenerationConfig, Message, Timings, Usage
+from agentcore.plugin import (
+    KNOWN_MODELS,
+    BackendError,
+    ConfigError,
+    LLMBackend,
+    RunCancelled,
+    TokenCallback,
+    default_model,
+    ensure_room,
+    resolve_model,
+    stderr_progress,
+    validate_options,
+)
+from agentcore_llama_cpp.options import LlamaCppOptions
 
 MAX_SAVED_SESSIONS = 4
 
@@ -31,21 +42,11 @@ class LlamaCppBackend(LLMBackend):
     name = "llama-cpp"
     supports_grammar = True
 
-    def __init__(
-        self,
-        model: str | None = None,
-        *,
-        n_ctx: int | str = 4096,
-        n_threads: int | str | None = None,
-        n_batch: int | str = 512,
-        verbose: bool | str = False,
-        **unknown: Any,
-    ) -> None:
-        if unknown:
-            raise ConfigError(
-                f"llama-cpp backend: unknown option(s) {', '.join(sorted(unknown))}; "
-                "valid: model, n_ctx, n_threads, n_batch, verbose"
-            )
+    def __init__(self, model: str | None = None, **options: Any) -> None:
+        """``options``: see :class:`~agentcore_llama_cpp.options.LlamaCppOptions`."""
+        opts = validate_options(
+            LlamaCppOptions, {"model": model, **options}, where="llama-cpp backend"
+        )
         try:
             import llama_cpp
         except ImportError as exc:  # pragma: no cover - depends on the install
@@ -53,12 +54,12 @@ class LlamaCppBackend(LLMBackend):
                 "llama-cpp-python is not installed; run `make setup` "
                 "(or pip install agentcore-llama-cpp)"
             ) from exc
-        name = model or default_model()
-        path = resolve_model(model, stderr_progress(f"preparing model {name}"))
-        threads = int(n_threads) if n_threads else (os.cpu_count() or 2)
+        name = opts.model or default_model()
+        path = resolve_model(opts.model, stderr_progress(f"preparing model {name}"))
+        threads = opts.n_threads or os.cpu_count() or 2
         self.model_name = name if name in KNOWN_MODELS else path.name
         self.model_path = path
-        self.context_window = int(n_ctx)
+        self.context_window = opts.n_ctx
         started = time.perf_counter()
         try:
             self._llm = llama_cpp.Llama(
@@ -66,8 +67,8 @@ class LlamaCppBackend(LLMBackend):
                 n_ctx=self.context_window,
                 n_threads=threads,
                 n_threads_batch=threads,
-                n_batch=int(n_batch),
-                verbose=_as_bool(verbose),
+                n_batch=opts.n_batch,
+                verbose=opts.verbose,
             )
         except ValueError as exc:
             raise BackendError(f"llama.cpp could not load {path}: {exc}") from exc
@@ -307,9 +308,3 @@ def _common_prefix(a: list[int], b: list[int]) -> int:
 
 def _fresh_seed() -> int:
     return int.from_bytes(os.urandom(4), "little")
-
-
-def _as_bool(value: bool | str) -> bool:
-    if isinstance(value, bool):
-        return value
-    return str(value).lower() in ("1", "true", "yes", "on")

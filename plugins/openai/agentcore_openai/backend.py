@@ -33,28 +33,22 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from agentcore.backends import LLMBackend, TokenCallback
-from agentcore.errors import BackendError, ConfigError, RunCancelled, UnsupportedSettingError
 from agentcore.models import Completion, GenerationConfig, Message, Timings, Usage
-from agentcore.stops import StopScanner
+from agentcore.plugin import (
+    BackendError,
+    ConfigError,
+    LLMBackend,
+    RunCancelled,
+    StopScanner,
+    TokenCallback,
+    UnsupportedSettingError,
+    validate_options,
+)
+from agentcore_openai.options import OpenAIOptions
 from agentcore_openai.transport import HTTPStatusError, RetryPolicy, Transport, has_userinfo
 
 API_KEY_ENVS = ("AGENTCORE_OPENAI_API_KEY", "OPENAI_API_KEY")
-PARAMS = ("extended", "standard")
-GRAMMARS = ("off", "gbnf")
 OPENAI_MAX_STOPS = 4
-OPTIONS = (
-    "base_url",
-    "model",
-    "api_key",
-    "context_window (or n_ctx)",
-    "params",
-    "timeout",
-    "connect_timeout",
-    "max_retries",
-    "backoff",
-    "grammar",
-)
 
 
 class OpenAIBackend(LLMBackend):
@@ -63,44 +57,12 @@ class OpenAIBackend(LLMBackend):
     name = "openai"
     supports_grammar = False
 
-    def __init__(
-        self,
-        model: str | None = None,
-        *,
-        base_url: str = "http://127.0.0.1:8000/v1",
-        api_key: str | None = None,
-        context_window: int | str | None = None,
-        n_ctx: int | str | None = None,
-        params: str = "extended",
-        timeout: float | str = 600.0,
-        connect_timeout: float | str = 10.0,
-        max_retries: int | str = 3,
-        backoff: float | str = 0.5,
-        grammar: str = "off",
-        **unknown: Any,
-    ) -> None:
-        if unknown:
-            raise ConfigError(
-                f"openai backend: unknown option(s) {', '.join(sorted(unknown))}; "
-                f"valid: {', '.join(OPTIONS)}"
-            )
-        if params not in PARAMS:
-            raise ConfigError(
-                f"openai backend: params={params!r}; use 'extended' (sends top_k and neutralises "
-                "server-side samplers) or 'standard' (OpenAI's fields only)"
-            )
-        if grammar not in GRAMMARS:
-            raise ConfigError(
-                f"openai backend: grammar={grammar!r}; use 'gbnf' (llama.cpp and llama-cpp-python "
-                "servers accept GBNF grammars) or 'off'"
-            )
-        if grammar == "gbnf" and params == "standard":
-            raise ConfigError(
-                "openai backend: grammar=gbnf sends a field outside OpenAI's API, which "
-                "params=standard promises not to do; use params=extended"
-            )
-        self.params = params
-        self.supports_grammar = grammar == "gbnf"
+    def __init__(self, model: str | None = None, **options: Any) -> None:
+        """``options``: see :class:`~agentcore_openai.options.OpenAIOptions`."""
+        opts = validate_options(OpenAIOptions, {"model": model, **options}, where="openai backend")
+        base_url, api_key = opts.base_url, opts.api_key
+        self.params = opts.params
+        self.supports_grammar = opts.grammar == "gbnf"
         if api_key and has_userinfo(base_url):
             raise ConfigError(
                 "openai backend: base_url carries credentials (user:password@) and api_key is "
@@ -116,13 +78,13 @@ class OpenAIBackend(LLMBackend):
         self._http = Transport(
             base_url,
             api_key=key,
-            timeout_s=float(timeout),
-            connect_timeout_s=float(connect_timeout),
-            retry=RetryPolicy(max_retries=int(max_retries), backoff_s=float(backoff)),
+            timeout_s=opts.timeout,
+            connect_timeout_s=opts.connect_timeout,
+            retry=RetryPolicy(max_retries=opts.max_retries, backoff_s=opts.backoff),
         )
         served = self._served_models()
-        self.model_name = self._choose_model(model, served)
-        window = context_window or n_ctx or _window_from(served.get(self.model_name))
+        self.model_name = self._choose_model(opts.model, served)
+        window = opts.context_window or opts.n_ctx or _window_from(served.get(self.model_name))
         self.context_window = int(window or 4096)
         self._tokenize_route: str | None = None  # found on first count_tokens
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentcore.hookspecs import hookimpl
+from agentcore.plugin import hookimpl
 
 
 def _create(**options: Any):
@@ -15,9 +15,12 @@ def _create(**options: Any):
 
 @hookimpl
 def register_backends(register):
+    from agentcore_openai.options import OpenAIOptions
+
     register(
         "openai",
         _create,
         description="any OpenAI-compatible server (vLLM, TGI, Ollama, llama.cpp): "
         "-o base_url=http://HOST:PORT/v1",
+        options=OpenAIOptions,
     )

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from agentcore.errors import BackendError, redact, register_secret
+from agentcore.plugin import BackendError, redact, register_secret
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from agentcore.errors import ConfigError
+from agentcore.plugin import ConfigError
 
 Unit = Literal["words", "sentences"]
 UNITS: tuple[str, ...] = ("words", "sentences")

@@ -124,11 +124,10 @@ def index_command(
 @click.option("--json", "as_json", is_flag=True, help="Print the documents as JSON lines.")
 def retrieve_command(index: Path, query: str, kind: str, k: int, as_json: bool) -> None:
     """Show the passages of INDEX that a retriever ranks best for QUERY."""
-    from agentcore.plugins import get_plugin_manager
-    from agentcore.untrusted import for_terminal, json_for_terminal
+    from agentcore.plugin import create_provider, for_terminal, json_for_terminal
     from agentcore_retrievers.tool import describe_source
 
-    retriever = get_plugin_manager().create("retriever", kind, index=str(index))
+    retriever = create_provider("retriever", kind, index=str(index))
     docs = retriever.retrieve(query, k)
     if not docs:
         click.echo("(no passage matches)")

@@ -20,7 +20,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from agentcore.errors import ConfigError
+from agentcore.plugin import ConfigError
 
 if TYPE_CHECKING:
     import numpy as np

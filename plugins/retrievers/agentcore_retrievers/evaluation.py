@@ -16,9 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agentcore.errors import ConfigError
 from agentcore.models import Document
-from agentcore.retrievers import Retriever
+from agentcore.plugin import ConfigError, Retriever
 
 
 @dataclass(frozen=True)

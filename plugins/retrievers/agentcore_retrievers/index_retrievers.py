@@ -13,15 +13,14 @@ import os
 import threading
 from collections.abc import Hashable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from agentcore.errors import ConfigError
 from agentcore.models import Document
-from agentcore.retrievers import Retriever
+from agentcore.plugin import ConfigError, Retriever, validate_options
 from agentcore_retrievers.embedding import Embedder
+from agentcore_retrievers.options import RRF_K, HybridOptions
 from agentcore_retrievers.store import IndexReader
 
-RRF_K = 60
 H = TypeVar("H", bound=Hashable)
 
 
@@ -129,22 +128,14 @@ class HybridRetriever(_IndexRetriever):
 
     name = "hybrid"
 
-    def __init__(
-        self,
-        index: str | os.PathLike[str] | None = None,
-        *,
-        rrf_k: int = RRF_K,
-        depth: int = 30,
-        lexical_weight: float = 1.0,
-        model_path: str | None = None,
-    ) -> None:
+    def __init__(self, index: str | os.PathLike[str] | None = None, **options: Any) -> None:
+        """``options``: see :class:`~agentcore_retrievers.options.HybridOptions`."""
+        opts = validate_options(HybridOptions, options, where="hybrid retriever")
         super().__init__(index)
-        self.rrf_k = int(rrf_k)
-        self.depth = int(depth)
-        self.lexical_weight = float(lexical_weight)
-        if self.depth < 1 or self.lexical_weight < 0:
-            raise ConfigError("hybrid retriever: depth must be ≥ 1 and lexical_weight ≥ 0")
-        self.embedder = Embedder(model_path)
+        self.rrf_k = opts.rrf_k
+        self.depth = opts.depth
+        self.lexical_weight = opts.lexical_weight
+        self.embedder = Embedder(opts.model_path)
 
     def _rank(self, reader: IndexReader, query: str, k: int) -> list[tuple[int, float]]:
         depth = max(k, self.depth)

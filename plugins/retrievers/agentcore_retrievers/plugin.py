@@ -2,7 +2,8 @@
 
 Provides the retrievers ``bm25``, ``dense``, ``hybrid`` (over an index file built by
 ``agentcore index``), ``sql`` and ``csv`` (rows as documents); the ``retrieve`` tool;
-and the ``agentcore index`` / ``agentcore retrieve`` commands.
+and (declared in the ``agentcore.commands`` entry points, imported when used) the
+``agentcore index`` / ``agentcore retrieve`` commands.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from agentcore.hookspecs import hookimpl
+from agentcore.plugin import hookimpl
 
 
 def _bm25(**options: Any) -> Any:
@@ -45,23 +46,38 @@ def _csv(**options: Any) -> Any:
 
 @hookimpl
 def register_retrievers(register: Callable[..., None]) -> None:
-    register("bm25", _bm25, description="Lexical BM25 over an index file (index=FILE)")
+    from agentcore_retrievers import options
+
+    register(
+        "bm25",
+        _bm25,
+        description="Lexical BM25 over an index file (index=FILE)",
+        options=options.IndexOptions,
+    )
     register(
         "dense",
         _dense,
         description="all-MiniLM-L6-v2 embeddings, cosine similarity, over an index file",
+        options=options.DenseOptions,
     )
     register(
         "hybrid",
         _hybrid,
         description="BM25 + dense fused by reciprocal rank fusion (k=60) over an index file",
+        options=options.HybridOptions,
     )
     register(
         "sql",
         _sql,
         description="Rows of a DuckDB query as documents (database=FILE, query='SELECT ...')",
+        options=options.SqlOptions,
     )
-    register("csv", _csv, description="Rows of a CSV file as documents, ranked by BM25 (path=FILE)")
+    register(
+        "csv",
+        _csv,
+        description="Rows of a CSV file as documents, ranked by BM25 (path=FILE)",
+        options=options.CsvOptions,
+    )
 
 
 @hookimpl
@@ -72,8 +88,7 @@ def register_tools(register: Callable[..., None]) -> None:
 
 
 @hookimpl
-def register_commands(cli: Any) -> None:
-    from agentcore_retrievers.cli import index_command, retrieve_command
+def register_settings(register: Callable[..., None]) -> None:
+    from agentcore_retrievers.options import RagToolSettings
 
-    cli.add_command(index_command)
-    cli.add_command(retrieve_command)
+    register("rag", RagToolSettings, description="the retrieve tool's index and limits")

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agentcore.errors import ConfigError
 from agentcore.models import Document
+from agentcore.plugin import ConfigError
 from agentcore_retrievers.chunking import Chunk
 from agentcore_retrievers.embedding import Embedder
 from agentcore_retrievers.tokenize import tokenize

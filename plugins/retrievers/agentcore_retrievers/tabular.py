@@ -20,9 +20,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from agentcore.errors import ConfigError
 from agentcore.models import Document
-from agentcore.retrievers import Retriever
+from agentcore.plugin import ConfigError, Retriever
 from agentcore_retrievers.chunking import Chunk
 from agentcore_retrievers.store import IndexReader, create_schema, write_lexical
 

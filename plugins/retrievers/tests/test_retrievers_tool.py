@@ -37,7 +37,8 @@ def test_retrieve_tool_explains_missing_or_bad_settings(lexical_index: Path) -> 
     assert not missing.ok and missing.error_kind == "not_configured"
     assert "rag.index" in missing.observation
     wrong = tool.invoke("x", _context(index=str(lexical_index), retriever="bm25", k="many"))
-    assert not wrong.ok and "rag.k must be a whole number" in wrong.observation
+    assert not wrong.ok and wrong.error_kind == "config"
+    assert "rag.k='many': input should be a valid integer" in wrong.observation
     unknown = tool.invoke("x", _context(index=str(lexical_index), retriever="tfidf"))
     assert not unknown.ok and "unknown retriever 'tfidf'" in unknown.observation
     no_file = tool.invoke("x", _context(index="/nonexistent/idx.duckdb", retriever="bm25"))

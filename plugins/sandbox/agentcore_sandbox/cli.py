@@ -13,9 +13,8 @@ from pathlib import Path
 
 import click
 
-from agentcore.errors import ConfigError
-from agentcore.executors import DEFAULT_TIMEOUT_S
-from agentcore.untrusted import for_terminal, json_for_terminal
+from agentcore.plugin import DEFAULT_EXECUTOR_TIMEOUT_S as DEFAULT_TIMEOUT_S
+from agentcore.plugin import ConfigError, for_terminal, json_for_terminal
 
 
 @click.group("sandbox")

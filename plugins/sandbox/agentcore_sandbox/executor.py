@@ -17,75 +17,38 @@ import time
 import weakref
 from typing import Any
 
-from agentcore.errors import ConfigError
-from agentcore.executors import DEFAULT_TIMEOUT_S, CodeExecutor
 from agentcore.models import ExecutionError, ExecutionResult
+from agentcore.plugin import CodeExecutor, ConfigError, validate_options
 from agentcore_sandbox.confine import KERNEL_LAYERS
 from agentcore_sandbox.limits import Limits
+from agentcore_sandbox.options import RunLimit, SandboxOptions
 from agentcore_sandbox.workers import WorkerDied, WorkerPool, WorkerProcess, WorkerTimeout
 
 
 class SandboxExecutor(CodeExecutor):
     """Runs programs in RestrictedPython inside confined, resource-limited job processes.
 
-    Args:
-        timeout_s: default wall-clock limit per program (``run(timeout_s=...)`` overrides);
-            :data:`agentcore.executors.DEFAULT_TIMEOUT_S` unless given.
-        memory_mb: address-space limit of a worker process.
-        max_output_chars: most characters a program may print.
-        max_result_bytes: largest return value, measured as JSON.
-        max_code_chars: longest program accepted.
-        max_int_bits: largest integer ``a ** b`` may produce before it is refused.
-        workers: most worker processes running programs at the same time.
-        max_jobs_per_worker: a template worker is replaced after this many programs.
-        recursion_limit: Python recursion limit inside a job.
-        require_kernel_layers: refuse to run programs when the kernel cannot apply every
-            layer (Landlock, seccomp, namespaces, a uid of their own); by default a
-            missing layer is reported by :meth:`isolation` and in ``agentcore sandbox
-            check``, and the others still hold.
-        startup_timeout_s: how long a new worker may take to become ready.
-        kernel_layers, restricted_python: weaken the sandbox to prove each layer on its
-            own; only honoured when ``AGENTCORE_SANDBOX_TESTING=1`` is set.
+    Its options (limits, workers, the kernel layers) are
+    :class:`~agentcore_sandbox.options.SandboxOptions`, validated here and by the registry.
+    By default a kernel layer the machine cannot apply is reported by :meth:`isolation` and
+    in ``agentcore sandbox check`` while the others still hold (``require_kernel_layers``
+    refuses to run instead); ``kernel_layers`` and ``restricted_python`` weaken the sandbox
+    to prove each layer on its own and are only honoured with ``AGENTCORE_SANDBOX_TESTING=1``.
     """
 
     name = "sandbox"
 
-    def __init__(
-        self,
-        *,
-        timeout_s: float = DEFAULT_TIMEOUT_S,
-        memory_mb: int = 512,
-        max_output_chars: int = 20_000,
-        max_result_bytes: int = 1_000_000,
-        max_code_chars: int = 200_000,
-        max_int_bits: int = 1 << 24,
-        workers: int = 1,
-        max_jobs_per_worker: int = 200,
-        recursion_limit: int = 1000,
-        require_kernel_layers: bool = False,
-        startup_timeout_s: float = 30.0,
-        kernel_layers: tuple[str, ...] = KERNEL_LAYERS,
-        restricted_python: bool = True,
-    ) -> None:
-        self.timeout_s = _positive("timeout_s", timeout_s, float)
-        self.max_output_chars = _positive("max_output_chars", max_output_chars, int)
-        self.max_result_bytes = _positive("max_result_bytes", max_result_bytes, int)
-        self.max_code_chars = _positive("max_code_chars", max_code_chars, int)
-        self.max_int_bits = _positive("max_int_bits", max_int_bits, int)
-        self.max_jobs_per_worker = _positive("max_jobs_per_worker", max_jobs_per_worker, int)
-        self.startup_timeout_s = _positive("startup_timeout_s", startup_timeout_s, float)
-        memory_mb = _positive("memory_mb", memory_mb, int)
-        if memory_mb < 64:
-            raise ConfigError(
-                f"sandbox memory_mb={memory_mb} is too small for a Python worker; use 64 or more"
-            )
-        kernel_layers = tuple(kernel_layers)
-        unknown = sorted(set(kernel_layers) - set(KERNEL_LAYERS))
-        if unknown:
-            raise ConfigError(
-                f"unknown sandbox kernel layer(s) {', '.join(unknown)}; "
-                f"known: {', '.join(KERNEL_LAYERS)}"
-            )
+    def __init__(self, **options: Any) -> None:
+        """``options``: see :class:`~agentcore_sandbox.options.SandboxOptions`."""
+        opts = validate_options(SandboxOptions, options, where="sandbox executor")
+        self.timeout_s = opts.timeout_s
+        self.max_output_chars = opts.max_output_chars
+        self.max_result_bytes = opts.max_result_bytes
+        self.max_code_chars = opts.max_code_chars
+        self.max_int_bits = opts.max_int_bits
+        self.max_jobs_per_worker = opts.max_jobs_per_worker
+        self.startup_timeout_s = opts.startup_timeout_s
+        kernel_layers, restricted_python = opts.kernel_layers, opts.restricted_python
         weakened = set(kernel_layers) != set(KERNEL_LAYERS) or not restricted_python
         if weakened and os.environ.get("AGENTCORE_SANDBOX_TESTING") != "1":
             raise ConfigError(
@@ -93,13 +56,13 @@ class SandboxExecutor(CodeExecutor):
                 "one at a time; set AGENTCORE_SANDBOX_TESTING=1 if that is what you are doing"
             )
         self.limits = Limits(
-            memory_mb=memory_mb,
-            recursion_limit=_positive("recursion_limit", recursion_limit, int),
+            memory_mb=opts.memory_mb,
+            recursion_limit=opts.recursion_limit,
             kernel_layers=kernel_layers,
-            require_kernel_layers=bool(require_kernel_layers),
-            restricted_python=bool(restricted_python),
+            require_kernel_layers=opts.require_kernel_layers,
+            restricted_python=restricted_python,
         )
-        self._pool = WorkerPool(_positive("workers", workers, int), self._start_worker)
+        self._pool = WorkerPool(opts.workers, self._start_worker)
         # Workers are stopped when the executor is collected or the interpreter exits.
         self._finalizer = weakref.finalize(self, self._pool.close)
 
@@ -132,7 +95,11 @@ class SandboxExecutor(CodeExecutor):
         started = time.perf_counter()
         if not isinstance(code, str):
             raise TypeError(f"code must be a str, not {type(code).__name__}")
-        limit = self.timeout_s if timeout_s is None else _positive("timeout_s", timeout_s, float)
+        limit = (
+            self.timeout_s
+            if timeout_s is None
+            else validate_options(RunLimit, {"timeout_s": timeout_s}, where="sandbox run").timeout_s
+        )
         if len(code) > self.max_code_chars:
             return _failed(
                 "compile_error",
@@ -222,15 +189,3 @@ def _failed(kind: str, message: str, started: float) -> ExecutionResult:
         error=ExecutionError(kind=kind, message=message),  # type: ignore[arg-type]
         duration_s=time.perf_counter() - started,
     )
-
-
-def _positive(name: str, value: Any, kind: type) -> Any:
-    try:
-        converted = kind(value)
-    except (TypeError, ValueError):
-        raise ConfigError(
-            f"sandbox setting {name}={value!r} is not a {kind.__name__}; give a positive number"
-        ) from None
-    if isinstance(value, bool) or converted <= 0:
-        raise ConfigError(f"sandbox setting {name}={value!r} must be a positive number")
-    return converted

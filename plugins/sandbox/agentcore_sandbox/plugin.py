@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from agentcore.hookspecs import hookimpl
+from agentcore.plugin import hookimpl
 
 if TYPE_CHECKING:
-    import click
-
     from agentcore_sandbox.executor import SandboxExecutor
 
 
@@ -22,10 +20,13 @@ def make_executor(**options: Any) -> SandboxExecutor:
 
 @hookimpl
 def register_executors(register: Callable[..., None]) -> None:
+    from agentcore_sandbox.options import SandboxOptions
+
     register(
         "sandbox",
         make_executor,
         description="RestrictedPython in resource-limited, warm worker processes",
+        options=SandboxOptions,
     )
 
 
@@ -37,7 +38,7 @@ def register_tools(register: Callable[..., None]) -> None:
 
 
 @hookimpl
-def register_commands(cli: click.Group) -> None:
-    from agentcore_sandbox.cli import sandbox_group
+def register_settings(register: Callable[..., None]) -> None:
+    from agentcore_sandbox.options import PythonToolSettings
 
-    cli.add_command(sandbox_group)
+    register("sandbox", PythonToolSettings, description="the python tool's sandbox")

@@ -14,15 +14,14 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from agentcore.models import ExecutionResult, ToolResult
-from agentcore.tools import ToolContext, tool
+from agentcore.plugin import ToolContext, read_settings_section, tool
+from agentcore_sandbox.options import DEFAULT_MAX_OBSERVATION_CHARS, PythonToolSettings
 from agentcore_sandbox.rules import ALLOWED_MODULES
 
 if TYPE_CHECKING:
     from agentcore_sandbox.executor import SandboxExecutor
 
 SETTINGS_SECTION = "sandbox"
-EXECUTOR_SETTINGS = ("timeout_s", "memory_mb", "max_output_chars")
-DEFAULT_MAX_OBSERVATION_CHARS = 2000
 
 _executors: dict[tuple[tuple[str, Any], ...], SandboxExecutor] = {}
 _lock = threading.Lock()
@@ -76,15 +75,9 @@ def python_tool(code: str, ctx: ToolContext) -> ToolResult:
             return value of a solution() function is shown as the result. No files, network
             or processes.
     """
-    options = {
-        key: ctx.setting(SETTINGS_SECTION, key)
-        for key in EXECUTOR_SETTINGS
-        if ctx.setting(SETTINGS_SECTION, key) is not None
-    }
-    max_chars = int(
-        ctx.setting(SETTINGS_SECTION, "max_observation_chars", DEFAULT_MAX_OBSERVATION_CHARS)
-    )
-    result = run_like_python_tool(shared_executor(options), code)
+    settings = read_settings_section(ctx.settings, SETTINGS_SECTION, PythonToolSettings)
+    max_chars = settings.max_observation_chars
+    result = run_like_python_tool(shared_executor(settings.executor_options()), code)
     return ToolResult(
         tool="python",
         ok=result.ok,

@@ -25,7 +25,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from agentcore.errors import AgentcoreError
+from agentcore.plugin import AgentcoreError
 from agentcore_sandbox import protocol
 from agentcore_sandbox.limits import SCRATCH_PREFIX, Limits
 

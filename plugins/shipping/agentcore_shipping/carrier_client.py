@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agentcore.errors import redact, redact_data, register_secret
+from agentcore.plugin import redact, redact_data, register_secret
 from agentcore_shipping.keys import label_idempotency_key, normalize_email
 from agentcore_shipping.retry import RetryClock, RetryPolicy
 

@@ -27,7 +27,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from typing import Any, NoReturn
 
-from agentcore.errors import redact
+from agentcore.plugin import redact
 from agentcore_shipping.config import EmailSettings
 from agentcore_shipping.keys import email_dedupe_key, email_problem, normalize_email, sha256_hex
 from agentcore_shipping.ledger import LedgerSession, SentLedger

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from agentcore.hookspecs import hookimpl
+from agentcore.plugin import hookimpl
 
 
 @hookimpl
@@ -17,3 +17,11 @@ def register_tools(register: Callable[..., None]) -> None:
 
     register(request_return_label)
     register(send_email)
+
+
+@hookimpl
+def register_settings(register: Callable[..., None]) -> None:
+    from agentcore_shipping.config import EmailSection, ShippingSection
+
+    register("shipping", ShippingSection, description="the carrier, and approval of its tools")
+    register("email", EmailSection, description="the SMTP server send_email uses")

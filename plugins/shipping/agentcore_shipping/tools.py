@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from agentcore.models import ToolResult
-from agentcore.tools import ToolContext, tool
+from agentcore.plugin import ToolContext, tool
 
 # Long enough for the clients' own bounded retries (their deadline defaults to 60 s)
 # to finish and report, so the engine's hard limit is only a backstop.
@@ -206,6 +206,8 @@ def email_customer(
         attachment = _resolve_attachment(ctx, attachment_label_id, attachment_path)
     except _AttachmentProblem as exc:
         return _failure(name, exc.kind, f"Not sent: {exc}.")
+    except SettingsProblem as exc:  # the labels folder's setting
+        return _failure(name, "config_error", f"Not sent: {exc}.")
     try:
         receipt = Mailer(settings).send(to, subject, body, attachment)
     except MailError as exc:

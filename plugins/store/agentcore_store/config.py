@@ -21,7 +21,7 @@ def store_path() -> Path | None:
         return None
     if value:
         return Path(value).expanduser()
-    from agentcore.model_registry import cache_dir
+    from agentcore.plugin import cache_dir
 
     return cache_dir() / DEFAULT_FILE_NAME
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agentcore.memory import Conversation
+from agentcore.plugin import Conversation
 from agentcore_store.connection import open_store
 
 WAIT_S = 10.0

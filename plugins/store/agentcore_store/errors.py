@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agentcore.errors import AgentcoreError
+from agentcore.plugin import AgentcoreError
 
 
 class StoreError(AgentcoreError):

@@ -1,23 +1,26 @@
 """Hook implementations of the ``store`` plugin (kept light: no duckdb import here).
 
 Event hooks buffer each run and store it in DuckDB when it ends (see
-:mod:`agentcore_store.recorder`); ``register_commands`` adds ``agentcore runs``,
-``agentcore feedback`` and ``agentcore export``. There is no ``on_step`` hook:
-the :class:`~agentcore.models.RunResult` given to ``on_run_end`` already holds
-every step; what only the events carry is each call's full prompt and settings.
+:mod:`agentcore_store.recorder`). There is no ``on_step`` hook: the
+:class:`~agentcore.models.RunResult` given to ``on_run_end`` already holds every step; what
+only the events carry is each call's full prompt and settings. ``register_stores`` offers the
+``duckdb`` conversation store (``agentcore chat --store FILE.duckdb``). ``agentcore runs``,
+``agentcore feedback`` and ``agentcore export`` are declared in the ``agentcore.commands``
+entry points (pyproject.toml) and imported only when used.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from agentcore.hookspecs import hookimpl
+from agentcore.plugin import hookimpl
 from agentcore_store import recorder
 
 if TYPE_CHECKING:
-    import click
-
     from agentcore.models import Completion, GenerationConfig, RunInfo, RunResult
+    from agentcore_store.conversations import DuckDBConversationStore
 
 
 @hookimpl
@@ -45,10 +48,17 @@ def on_run_end(result: RunResult) -> None:
     recorder.run_ended(result)
 
 
-@hookimpl
-def register_commands(cli: click.Group) -> None:
-    from agentcore_store.cli import export_command, feedback_command, runs_group
+def make_conversation_store(path: str | Path) -> DuckDBConversationStore:
+    """Chat sessions in the ``conversations`` table of a store file (duckdb loads on use)."""
+    from agentcore_store.conversations import DuckDBConversationStore
 
-    cli.add_command(runs_group)
-    cli.add_command(feedback_command)
-    cli.add_command(export_command)
+    return DuckDBConversationStore(path)
+
+
+@hookimpl
+def register_stores(register: Callable[..., None]) -> None:
+    register(
+        "duckdb",
+        make_conversation_store,
+        description="chat sessions in a DuckDB file, shared safely between processes",
+    )

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from agentcore.untrusted import for_terminal, json_for_terminal
+from agentcore.plugin import for_terminal, json_for_terminal
 
 ANSWER_WIDTH = 40
 

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from agentcore.errors import redact, redact_data
 from agentcore.models import (
     Completion,
     GenerationConfig,
@@ -29,6 +28,7 @@ from agentcore.models import (
     Step,
     StepKind,
 )
+from agentcore.plugin import redact, redact_data
 
 RUNNING = "running"
 Row = dict[str, Any]

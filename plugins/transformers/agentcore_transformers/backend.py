@@ -27,13 +27,18 @@ from transformers import (
     TemperatureLogitsWarper,
 )
 
-from agentcore.backends import LLMBackend, TokenCallback, ensure_room
-from agentcore.errors import ConfigError, RunCancelled
 from agentcore.models import Completion, GenerationConfig, Message, Timings, Usage
-from agentcore.stops import StopScanner
-from agentcore_transformers.loading import DTYPES, find_source, load
+from agentcore.plugin import (
+    LLMBackend,
+    RunCancelled,
+    StopScanner,
+    TokenCallback,
+    ensure_room,
+    validate_options,
+)
+from agentcore_transformers.loading import find_source, load
+from agentcore_transformers.options import TransformersOptions
 
-OPTIONS = ("model", "dtype", "n_threads", "n_ctx", "cache")
 END_MARKERS = (
     "<|endoftext|>",
     "<|im_end|>",
@@ -51,37 +56,23 @@ class TransformersBackend(LLMBackend):
     name = "transformers"
     supports_grammar = False
 
-    def __init__(
-        self,
-        model: str | None = None,
-        *,
-        dtype: str = "bfloat16",
-        n_threads: int | str | None = None,
-        n_ctx: int | str | None = None,
-        cache: bool | str = True,
-        **unknown: Any,
-    ) -> None:
-        if unknown:
-            raise ConfigError(
-                f"transformers backend: unknown option(s) {', '.join(sorted(unknown))}; "
-                f"valid: {', '.join(OPTIONS)}"
-            )
-        if dtype not in DTYPES:
-            raise ConfigError(
-                f"transformers backend: dtype {dtype!r} is not one of {', '.join(DTYPES)}"
-            )
-        if n_threads:
-            torch.set_num_threads(int(n_threads))
-        source = find_source(model)
+    def __init__(self, model: str | None = None, **options: Any) -> None:
+        """``options``: see :class:`~agentcore_transformers.options.TransformersOptions`."""
+        opts = validate_options(
+            TransformersOptions, {"model": model, **options}, where="transformers backend"
+        )
+        if opts.n_threads:
+            torch.set_num_threads(opts.n_threads)
+        source = find_source(opts.model)
         started = time.perf_counter()
-        self._model, self._tokenizer = load(source, dtype, cache=_as_bool(cache))
+        self._model, self._tokenizer = load(source, opts.dtype, cache=opts.cache)
         self.load_s = time.perf_counter() - started
         self.model_name = source.name
-        self.dtype = dtype
+        self.dtype = opts.dtype
         self._eos_ids = self._end_tokens()
         self._clear_sampling_defaults()
         limit = getattr(self._model.config, "max_position_embeddings", None) or 4096
-        self.context_window = int(n_ctx) if n_ctx else int(limit)
+        self.context_window = opts.n_ctx or int(limit)
         self._lock = threading.Lock()
 
     # -- tokens ------------------------------------------------------------------------------
@@ -351,9 +342,3 @@ def _seeded(config: GenerationConfig) -> Iterator[None]:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         yield
-
-
-def _as_bool(value: bool | str) -> bool:
-    if isinstance(value, bool):
-        return value
-    return str(value).lower() in ("1", "true", "yes", "on")

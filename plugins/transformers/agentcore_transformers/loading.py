@@ -19,16 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agentcore.errors import BackendError, ConfigError
-from agentcore.model_registry import (
+from agentcore.plugin import (
     FAST_MODEL,
     KNOWN_MODELS,
+    BackendError,
+    ConfigError,
     cache_dir,
     resolve_model,
     stderr_progress,
 )
-
-DTYPES = ("bfloat16", "float32", "float16")
 
 
 @dataclass(frozen=True)

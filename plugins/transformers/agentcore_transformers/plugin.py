@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentcore.errors import BackendError
-from agentcore.hookspecs import hookimpl
+from agentcore.plugin import BackendError, hookimpl
 
 
 def _create(**options: Any):
@@ -21,9 +20,12 @@ def _create(**options: Any):
 
 @hookimpl
 def register_backends(register):
+    from agentcore_transformers.options import TransformersOptions
+
     register(
         "transformers",
         _create,
         description="causal LMs on the CPU via transformers: a model directory or a GGUF file "
         "(default: qwen2.5-coder-0.5b)",
+        options=TransformersOptions,
     )

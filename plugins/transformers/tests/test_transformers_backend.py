@@ -32,8 +32,8 @@ def test_plugin_registers_the_backend_without_importing_torch():
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"n_gpu_layers": "3"}, "unknown option(s) n_gpu_layers"),
-        ({"dtype": "int8"}, "dtype 'int8'"),
+        ({"n_gpu_layers": "3"}, "unknown option n_gpu_layers (known: model, dtype"),
+        ({"dtype": "int8"}, "dtype='int8': input should be 'bfloat16'"),
     ],
 )
 def test_bad_options_are_refused(options, message):

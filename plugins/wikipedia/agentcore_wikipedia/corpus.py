@@ -18,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import IO
 
-from agentcore.errors import ConfigError
+from agentcore.plugin import ConfigError
 from agentcore_wikipedia.text import merge_fragments, split_text
 
 BUNDLED_RESOURCE = "data/corpus.jsonl.gz"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from agentcore.hookspecs import hookimpl
+from agentcore.plugin import hookimpl
 
 
 @hookimpl
@@ -14,3 +14,10 @@ def register_tools(register: Callable[..., None]) -> None:
 
     register(search)
     register(lookup)
+
+
+@hookimpl
+def register_settings(register: Callable[..., None]) -> None:
+    from agentcore_wikipedia.settings import SECTION, WikiSettings
+
+    register(SECTION, WikiSettings, description="the search and lookup tools' wiki")

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentcore.errors import AgentcoreError
 from agentcore.models import ToolResult
-from agentcore.tools import ToolContext, tool
+from agentcore.plugin import AgentcoreError, ToolContext, tool
 from agentcore_wikipedia.backend import SearchOutcome, WikiBackend
 from agentcore_wikipedia.settings import WikiSettings, read_settings
 from agentcore_wikipedia.text import cap, first_sentences, fold, format_similar

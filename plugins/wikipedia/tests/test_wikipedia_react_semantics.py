@@ -164,4 +164,4 @@ def test_bad_settings_become_a_config_observation(search: Tool, make_context) ->
     assert result.error_kind == "config"
     assert "mode" in result.observation and "'offline' or 'online'" in result.observation
     typo = search.invoke("Arthur's Magazine", make_context(max_sentence=3))
-    assert "max_sentence: unknown setting" in typo.observation
+    assert "unknown setting wikipedia.max_sentence (known: mode" in typo.observation
