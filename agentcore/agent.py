@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agentcore.backends import LLMBackend, RetryCallback, TokenCallback
 from agentcore.errors import AgentcoreError, ConfigError, RunCancelled
@@ -19,6 +19,7 @@ from agentcore.guardrails import Guardrails, RunContext, RunRefused
 from agentcore.models import (
     Completion,
     GenerationConfig,
+    PromptFit,
     RunInfo,
     RunResult,
     RunStatus,
@@ -26,8 +27,13 @@ from agentcore.models import (
     ToolResult,
 )
 from agentcore.plugins import AgentcorePluginManager, get_plugin_manager
-from agentcore.prompts import PromptTemplate, load_prompt
+from agentcore.prompts import PromptTemplate, fit_prompt, load_prompt
+from agentcore.run import Run
+from agentcore.tools import ToolContext
 from agentcore.untrusted import Markers, PromptGuard
+
+if TYPE_CHECKING:
+    from agentcore.memory import Conversation
 
 DEFAULT_BACKEND = "llama-cpp"
 
@@ -40,23 +46,36 @@ class RunStream:
     >>> stream.result.answer                      # doctest: +SKIP
     """
 
-    def __init__(self, steps: Iterator[Step], holder: dict[str, RunResult]) -> None:
+    def __init__(self, steps: Iterator[Step], run: Run) -> None:
         self._steps = steps
-        self._holder = holder
+        self._run = run
 
     def __iter__(self) -> Iterator[Step]:
         return self._steps
 
     @property
+    def run_id(self) -> str:
+        return self._run.run_id
+
+    @property
     def result(self) -> RunResult:
-        if "result" not in self._holder:
+        """The complete record; asking for it before the end runs the rest of the run."""
+        if not self._run.done:
             for _ in self._steps:  # drain: the caller asked for the end
                 pass
-        return self._holder["result"]
+        return self._run.record
+
+    def cancel(self) -> None:
+        """Ask this run to stop; it ends with status ``cancelled`` at the next check."""
+        self._run.cancel.set()
 
 
 class Agent:
-    """Base of the loops. Subclasses implement :meth:`_loop`."""
+    """Base of the loops. Subclasses implement :meth:`_loop`.
+
+    The object holds configuration only; each run's state is a :class:`~agentcore.run.Run`
+    passed through the loop, so one agent serves concurrent runs (from several threads).
+    """
 
     kind = "agent"
     default_prompt = ""
@@ -86,11 +105,9 @@ class Agent:
         self.shots = shots
         self.settings = settings or {}
         self.keep_prompts = keep_prompts
-        self._cancel = threading.Event()
-        self._on_token: TokenCallback | None = None
-        self._on_retry: RetryCallback | None = None
         self._guard: PromptGuard | None = None
-        self._guardrails: Guardrails | None = None
+        self._active: set[Run] = set()
+        self._active_lock = threading.Lock()
 
     # -- construction helpers ----------------------------------------------------------------
 
@@ -141,29 +158,50 @@ class Agent:
         text streamed so far for a step is discarded and generated again (a malformed ReAct
         step repaired under the grammar), so a live display can start the step afresh.
         """
-        holder: dict[str, RunResult] = {}
-        return RunStream(self._lifecycle(task, on_token, holder, on_retry), holder)
+        run = self._new_run(task, on_token=on_token, on_retry=on_retry)
+        return RunStream(self._lifecycle(run), run)
 
     def cancel(self) -> None:
-        """Ask the current run to stop; it ends with status ``cancelled``."""
-        self._cancel.set()
+        """Ask every run of this agent in progress to stop; each ends ``cancelled``.
+
+        To stop one run of several, use :meth:`RunStream.cancel`.
+        """
+        with self._active_lock:
+            for run in self._active:
+                run.cancel.set()
 
     def tool_names(self) -> list[str]:
         return []
 
+    def step_lead(self, step_index: int) -> str:
+        """The prompt text right before the model's output at step ``step_index``.
+
+        A live display shows it before the streamed tokens, so the stream reads as the
+        transcript the model sees; it comes from the prompt file (``step_prefix``,
+        ``program_prefix``, ...), never from display code.
+        """
+        return ""
+
+    def observation_line(self, step_index: int, observation: str) -> str | None:
+        """How the prompt writes an observation for step ``step_index`` (``None``: it has no
+        observation format), for displays that show the run as its transcript."""
+        return None
+
     # -- the lifecycle -----------------------------------------------------------------------
 
-    def _lifecycle(
+    def _new_run(
         self,
         task: str,
-        on_token: TokenCallback | None,
-        holder: dict[str, RunResult],
+        *,
+        on_token: TokenCallback | None = None,
         on_retry: RetryCallback | None = None,
-    ) -> Iterator[Step]:
-        self._cancel.clear()
+        conversation: Conversation | None = None,
+        tool_state: dict[str, Any] | None = None,
+    ) -> Run:
+        """A run of ``task``, not started; the input is checked here, before anything runs."""
         if not isinstance(task, str) or not task.strip():
             raise ConfigError(f"the {self.kind} input must be a non-empty string, got {task!r}")
-        run = RunResult(
+        record = RunResult(
             agent=self.kind,
             input=task,
             status=RunStatus.ERROR,
@@ -172,58 +210,69 @@ class Agent:
             prompt_name=self.template.name,
             shots=self.shots,
         )
+        tools = ToolContext(
+            run_id=record.run_id,
+            settings=self.settings,
+            state={} if tool_state is None else tool_state,
+            conversation=conversation,
+        )
+        return Run(record=record, tools=tools, on_token=on_token, on_retry=on_retry)
+
+    def _lifecycle(self, run: Run) -> Iterator[Step]:
+        record = run.record
         started = time.perf_counter()
-        self._guardrails = Guardrails(self.pm, self._run_context(run))
+        with self._active_lock:
+            self._active.add(run)
+        run.guardrails = Guardrails(self.pm, self._guardrail_context(run))
         self._emit(
             run,
             "on_run_start",
             run=RunInfo(
-                run_id=run.run_id,
+                run_id=record.run_id,
                 agent=self.kind,
-                input=task,
+                input=record.input,
                 backend=self.backend.name,
                 model=self.backend.model_name,
                 tools=self.tool_names(),
                 config=self.generation,
-                started_at=run.started_at,
+                started_at=record.started_at,
             ),
         )
-        self._on_token = on_token
-        self._on_retry = on_retry
         try:
-            self._guardrails.check_input()
+            run.guardrails.check_input()
             for step in self._loop(run):
-                run.steps.append(step)
-                run.usage = run.usage + step.usage
-                self._emit(run, "on_step", run_id=run.run_id, step=step)
+                record.steps.append(step)
+                record.usage = record.usage + step.usage
+                self._emit(run, "on_step", run_id=record.run_id, step=step)
                 yield step
-                if self._cancel.is_set():
-                    raise RunCancelled
-                self._guardrails.raise_if_refused()
-            self._guardrails.check_output()
+                run.raise_if_cancelled()
+                run.guardrails.raise_if_refused()
+            run.guardrails.check_output()
         except RunRefused as exc:
-            run.status = RunStatus.REFUSED
-            run.error = str(exc)
+            record.status = RunStatus.REFUSED
+            record.error = str(exc)
         except (KeyboardInterrupt, RunCancelled):
-            run.status = RunStatus.CANCELLED
-            run.error = "cancelled by the user"
+            record.status = RunStatus.CANCELLED
+            record.error = "cancelled by the user"
         except AgentcoreError as exc:
-            run.status = RunStatus.ERROR
-            run.error = str(exc)
+            record.status = RunStatus.ERROR
+            record.error = str(exc)
         except Exception as exc:  # a bug or a backend failure: keep the trace, report it
-            run.status = RunStatus.ERROR
-            run.error = f"{type(exc).__name__}: {exc}"
+            record.status = RunStatus.ERROR
+            record.error = f"{type(exc).__name__}: {exc}"
         finally:
-            run.duration_s = time.perf_counter() - started
-            holder["result"] = run
-            self._emit(run, "on_run_end", result=run)
+            record.duration_s = time.perf_counter() - started
+            run.done = True
+            with self._active_lock:
+                self._active.discard(run)
+            self._emit(run, "on_run_end", result=record)
 
-    def _loop(self, run: RunResult) -> Iterator[Step]:
+    def _loop(self, run: Run) -> Iterator[Step]:
         raise NotImplementedError
 
     # -- guardrails and what is stored -------------------------------------------------------
 
-    def _run_context(self, run: RunResult) -> RunContext:
+    def _guardrail_context(self, run: Run) -> RunContext:
         """What the guardrail hooks see of this run (:mod:`agentcore.guardrails`)."""
 
         def model_call(index: int, prompt: str, config: GenerationConfig, grammar: str | None):
@@ -232,28 +281,31 @@ class Agent:
         return RunContext(
             run_id=run.run_id,
             agent=self.kind,
-            input=run.input,
+            input=run.record.input,
             settings=self.settings,
             backend=self.backend,
-            result=run,
+            result=run.record,
             model_call=model_call,
         )
 
-    def _blocked(self, tool: str, arguments: dict[str, Any], step_index: int) -> ToolResult | None:
+    def _blocked(
+        self, run: Run, tool: str, arguments: dict[str, Any], step_index: int
+    ) -> ToolResult | None:
         """The tool-call check: ``None`` when the call may run, else the blocked call's result."""
-        guardrails = self._guardrails
+        guardrails = run.guardrails
         return guardrails.blocked(tool, arguments, step_index) if guardrails else None
 
-    def _emit(self, record: RunResult, event: str, /, **kwargs: Any) -> None:
+    def _emit(self, run: Run, event: str, /, **kwargs: Any) -> None:
         """Call an event hook with what may be stored: strings pass the run's redactors.
 
-        A plugin that fails in the hook is recorded in ``record.warnings``; the run goes on.
+        A plugin that fails in the hook is recorded in the run's ``warnings``; the run goes on.
         """
-        guardrails = self._guardrails
+        guardrails = run.guardrails
+        warnings = run.record.warnings
         for failure in self.pm.emit(event, **(guardrails.redact(kwargs) if guardrails else kwargs)):
             warning = f"plugin {failure.name!r} failed in {failure.entry_point}: {failure.error}"
-            if warning not in record.warnings:
-                record.warnings.append(warning)
+            if warning not in warnings:
+                warnings.append(warning)
 
     # -- untrusted text ----------------------------------------------------------------------
 
@@ -273,23 +325,49 @@ class Agent:
             self._guard = PromptGuard(self.backend.special_tokens(), markers)
         return self._guard
 
-    def _task_text(self, run: RunResult) -> str:
+    def _task_text(self, run: Run) -> str:
         """The run's input as it goes into the prompt: cleaned, changes noted on the run."""
         changes: list[str] = []
-        text = self.guard.as_data(run.input, changes, "input")
-        run.notes.extend(change for change in changes if change not in run.notes)
+        text = self.guard.as_data(run.record.input, changes, "input")
+        for change in changes:
+            run.note(change)
         return text
 
-    def _retrying(self, step_index: int, reason: str) -> None:
-        """Tell the caller that step ``step_index``'s streamed text is being redone."""
-        if self._on_retry is not None:
-            self._on_retry(step_index, reason)
+    # -- fitting the prompt ------------------------------------------------------------------
+
+    def _fit_prompt(self, run: Run, question: str, reserve_tokens: int, **values: Any) -> PromptFit:
+        """The prompt with as many exemplars as fit; the run records how many and why."""
+        fit = self._try_fit(question, reserve_tokens, **values)
+        self._record_fit(run, fit)
+        return fit
+
+    def _try_fit(self, question: str, reserve_tokens: int, **values: Any) -> PromptFit:
+        """:func:`~agentcore.prompts.fit_prompt` on this agent's template and backend."""
+        return fit_prompt(
+            self.template,
+            question,
+            shots=self.shots,
+            count_tokens=self.backend.count_tokens,
+            context_window=self.backend.context_window,
+            reserve_tokens=reserve_tokens,
+            **values,
+        )
+
+    @staticmethod
+    def _record_fit(run: Run, fit: PromptFit) -> None:
+        run.record.shots = fit.shots_used
+        run.note(fit.note)
+
+    def _fits(self, prompt: str, config: GenerationConfig) -> bool:
+        """Whether ``prompt`` leaves room for ``config.max_new_tokens`` in the context window."""
+        needed = self.backend.count_tokens(prompt) + config.max_new_tokens
+        return needed <= self.backend.context_window
 
     # -- calling the model -------------------------------------------------------------------
 
     def _generate(
         self,
-        run: RunResult,
+        run: Run,
         step_index: int,
         prompt: str,
         config: GenerationConfig,
@@ -298,8 +376,7 @@ class Agent:
         stream: bool = True,
     ) -> Completion:
         """One backend call; ``stream=False`` keeps its tokens from the user's callback."""
-        if self._cancel.is_set():
-            raise RunCancelled
+        run.raise_if_cancelled()
         self._emit(
             run,
             "before_llm_call",
@@ -308,19 +385,19 @@ class Agent:
             prompt=prompt,
             config=config,
         )
-        user_callback = self._on_token if stream else None
+        user_callback = run.on_token if stream else None
 
         def on_token(piece: str) -> None:
-            if self._cancel.is_set():
-                raise RunCancelled
+            run.raise_if_cancelled()
             if user_callback is not None:
                 user_callback(piece)
 
         completion = self.backend.complete(
             prompt, config, on_token=on_token, grammar=grammar, session=run.run_id
         )
-        if completion.finish_reason == "cancelled" or self._cancel.is_set():
+        if completion.finish_reason == "cancelled":
             raise RunCancelled
+        run.raise_if_cancelled()
         self._emit(
             run,
             "after_llm_call",

@@ -12,10 +12,11 @@ store's (in memory, a JSON directory, or DuckDB through the store plugin).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from typing import Any
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, ClassVar
 
-from agentcore.agent import RunStream
+from agentcore.agent import DEFAULT_BACKEND, RunStream
 from agentcore.backends import RetryCallback, TokenCallback
 from agentcore.errors import ConfigError
 from agentcore.memory import (
@@ -26,13 +27,14 @@ from agentcore.memory import (
     InMemoryStore,
     Memory,
 )
-from agentcore.models import Action, RunResult, RunStatus, Step, StepKind
-from agentcore.parsing import FINISH
+from agentcore.models import GenerationConfig, RunResult, Step
+from agentcore.parsing import FINISH, ParsedStep
+from agentcore.prompts import PromptTemplate
 from agentcore.react import ReActAgent
-from agentcore.tools import Tool, ToolContext, tool
+from agentcore.run import Run
+from agentcore.tools import Tool, tool
 
 RESPOND = "respond"
-CHAT_STOPS = ("\nObservation", "\nThought", "\nUser:", "\nCustomer:")
 
 
 @tool(name=RESPOND, timeout_s=None)
@@ -42,15 +44,21 @@ def respond(message: str) -> str:
 
 
 class ChatAgent(ReActAgent):
-    """A ReAct agent with conversations, memory and a ``respond`` action."""
+    """A ReAct agent with conversations, memory and a ``respond`` action.
+
+    The loop is ReAct's; a chat turn differs only in its history: the conversation so far
+    (user messages and earlier steps), of which the memory strategy picks what fits.
+    """
 
     kind = "chat"
     default_prompt = "chat/assistant"
-    numbered_steps = False
+    reply_tools: ClassVar[dict[str, str]] = {RESPOND: "message", FINISH: "answer"}
+    final_tool = RESPOND
+    stop_parts: ClassVar[tuple[str, ...]] = ("user", "step_prefix", "observation")
 
     def __init__(
         self,
-        backend: Any = "llama-cpp",
+        backend: Any = DEFAULT_BACKEND,
         tools: Sequence[str | Tool] = (),
         *,
         memory: Memory | None = None,
@@ -61,8 +69,8 @@ class ChatAgent(ReActAgent):
         super().__init__(backend, tools=[*tools, respond], max_steps=max_steps, **options)
         self.memory = memory or FullBuffer()
         self.store = store or InMemoryStore()
-        self._conversation: Conversation | None = None
-        self._tool_state: dict[str, dict[str, Any]] = {}
+        self._session_state: dict[str, dict[str, Any]] = {}
+        self._session_lock = threading.Lock()
 
     def chat(
         self,
@@ -87,36 +95,42 @@ class ChatAgent(ReActAgent):
         if not session_id or not isinstance(session_id, str):
             raise ConfigError("chat needs a non-empty session_id string")
         conversation = self.store.load(session_id) or Conversation(session_id=session_id)
-        self._conversation = conversation  # the loop adds the message once guardrails passed it
-        holder: dict[str, RunResult] = {}
-        steps = self._lifecycle(message, on_token, holder, on_retry)
+        with self._session_lock:  # the tools' scratch state lasts the whole conversation
+            tool_state = self._session_state.setdefault(session_id, {})
+        # the loop adds the message to the conversation once the input check passed it
+        run = self._new_run(
+            message,
+            on_token=on_token,
+            on_retry=on_retry,
+            conversation=conversation,
+            tool_state=tool_state,
+        )
+        steps = self._lifecycle(run)
 
         def saved_after(steps: Iterator[Step]) -> Iterator[Step]:
             try:
                 yield from steps
             finally:
-                self._settle_reply(conversation, holder.get("result"))
+                self._settle_reply(conversation, run.record)
                 self.store.save(conversation)
 
-        return RunStream(saved_after(steps), holder)
-
-    @property
-    def current_conversation(self) -> Conversation | None:
-        """The conversation of the turn in progress (or the last one)."""
-        return self._conversation
+        return RunStream(saved_after(steps), run)
 
     def history(self, session_id: str) -> Conversation | None:
         return self.store.load(session_id)
 
-    def _settle_reply(self, conversation: Conversation, result: RunResult | None) -> None:
+    def step_lead(self, step_index: int) -> str:
+        if step_index > self.max_steps:
+            return self.template.extra("final_nudge")
+        return self.template.extra("step_prefix")
+
+    def _settle_reply(self, conversation: Conversation, result: RunResult) -> None:
         """Make the conversation hold the reply the user got, so later turns see that one.
 
         An output guardrail may have revised the reply (the revision replaces the draft) or
         refused it (the draft is dropped; the trace keeps it).
         """
-        if result is None or not any(
-            e.check == "output" and e.action != "pass" for e in result.guardrails
-        ):
+        if not any(e.check == "output" and e.action != "pass" for e in result.guardrails):
             return
         entry = conversation.entries[-1] if conversation.entries else None
         if entry is None or entry.kind != "step" or entry.action is None:
@@ -128,7 +142,33 @@ class ChatAgent(ReActAgent):
         entry.text = entry.text.replace(entry.action, reply)
         entry.action = reply
 
-    # -- the loop ----------------------------------------------------------------------------
+    # -- the history the loop extends --------------------------------------------------------
+
+    def _history(self, run: Run, config: GenerationConfig) -> ConversationHistory:
+        conversation = run.conversation
+        if conversation is None:
+            raise ConfigError("use agent.chat(session_id, message) to talk to a ChatAgent")
+        conversation.add_user(run.record.input)  # as the input check left it
+        head = self.template.render(
+            "", shots=self.shots, tools=self.describe_tools(), max_steps=self.max_steps
+        )
+        budget = (
+            self.backend.context_window
+            - self.backend.count_tokens(head)
+            - config.max_new_tokens
+            - 16
+        )
+        self._task_text(run)  # notes what cleaning the user's message changed; _render cleans
+        return ConversationHistory(
+            self.template, conversation, head, lambda c: self._select(c, budget, run), RESPOND
+        )
+
+    def _select(self, conversation: Conversation, budget: int, run: Run) -> str:
+        history, note = self.memory.select(
+            conversation, self._render, self.backend.count_tokens, budget
+        )
+        run.note(note)
+        return history
 
     def _render(self, entry: Entry, shorten: bool) -> str:
         """One entry as prompt text; the user's words and tool output go in as data."""
@@ -144,85 +184,49 @@ class ChatAgent(ReActAgent):
             text += self.template.extra("observation", observation=observation)
         return text
 
-    def _loop(self, run: RunResult) -> Iterator[Step]:
-        conversation = self._conversation
-        if conversation is None:
-            raise ConfigError("use agent.chat(session_id, message) to talk to a ChatAgent")
-        conversation.add_user(run.input)  # as the input check left it
-        config = self.generation.with_stop(*CHAT_STOPS)
-        head = self.template.render(
-            "", shots=self.shots, tools=self.describe_tools(), max_steps=self.max_steps
-        )
-        budget = (
-            self.backend.context_window
-            - self.backend.count_tokens(head)
-            - config.max_new_tokens
-            - 16
-        )
-        state = self._tool_state.setdefault(conversation.session_id, {})
-        context = ToolContext(
-            run_id=run.run_id, settings=self.settings, state=state, conversation=conversation
-        )
-        seen: dict[str, tuple[int, str]] = {}
-        grammar = self.grammar()
-        self._task_text(run)  # notes what cleaning the user's message changed; _render cleans
-        for index in range(1, self.max_steps + 1):
-            history, note = self.memory.select(
-                conversation, self._render, self.backend.count_tokens, budget
-            )
-            if note and note not in run.notes:
-                run.notes.append(note)
-            prompt = head + history + self.template.extra("step_prefix")
-            step, parsed = self._complete_step(run, index, prompt, config, grammar)
-            entry = Entry(kind="step", text=parsed.consumed, thought=parsed.thought)
-            action = parsed.action
-            if action is not None and action.tool in (RESPOND, FINISH):
-                reply = str(action.arguments.get("message", action.arguments.get("answer", "")))
-                if reply.strip():
-                    entry.action = action.raw
-                    conversation.entries.append(entry)
-                    run.answer, run.status = reply.strip(), RunStatus.FINISHED
-                    yield step
-                    return
-                step.observation = "The reply is empty: write respond[your message to the user]."
-                entry.observation_by_engine = True
-            elif action is None:
-                step.parse_error = step.observation = parsed.error
-                entry.observation_by_engine = True
-            else:
-                entry.action = action.raw
-                step.observation, step.tool_result = self._act(run, index, action, context, seen)
-                if step.tool_result is not None:
-                    step.tool_s = step.tool_result.duration_s
-            entry.observation = self._shorten(step.observation or "")
-            if not entry.observation_by_engine:
-                self.guard.as_data(entry.observation, step.sanitized)  # record what _render does
-            conversation.entries.append(entry)
-            yield step
-        yield from self._final_reply(run, conversation, head, budget, config)
 
-    def _final_reply(self, run, conversation, head, budget, config) -> Iterator[Step]:
-        history, _ = self.memory.select(
-            conversation, self._render, self.backend.count_tokens, budget
-        )
-        index = self.max_steps + 1
-        prompt = head + history + self.template.extra("final_nudge")
-        final = config.model_copy(update={"stop": ("]", "\n"), "max_new_tokens": 96})
-        run.status = RunStatus.MAX_STEPS
-        completion = self._generate(run, index, prompt, final)
-        reply = completion.text.strip()
-        run.answer = reply or None
-        conversation.entries.append(
-            Entry(
-                kind="step",
-                text=f" {self.template.extra('final_nudge_thought')}\nAction: respond[{reply}]",
-                action=f"respond[{reply}]",
-            )
-        )
-        yield self._new_step(
-            index,
-            prompt,
-            completion,
-            kind=StepKind.FINAL,
-            action=Action(tool=RESPOND, arguments={"message": reply}, raw=f"respond[{reply}]"),
+class ConversationHistory:
+    """Chat's history (see :class:`agentcore.react.History`): each prompt is the head
+    (instructions, exemplars) plus what the memory strategy selects of the conversation;
+    steps are added to the conversation, which the store keeps between turns."""
+
+    def __init__(
+        self,
+        template: PromptTemplate,
+        conversation: Conversation,
+        head: str,
+        select: Callable[[Conversation], str],
+        reply_tool: str,
+    ) -> None:
+        self.template = template
+        self.conversation = conversation
+        self.head = head
+        self.select = select
+        self.reply_tool = reply_tool
+
+    def prompt(self, step_index: int) -> str:
+        return self.head + self.select(self.conversation) + self.template.extra("step_prefix")
+
+    def add(
+        self, step_index: int, parsed: ParsedStep, observation: str | None, cleaned: str | None
+    ) -> None:
+        entry = Entry(kind="step", text=parsed.consumed, thought=parsed.thought)
+        if parsed.action is not None and (observation is None or cleaned is not None):
+            entry.action = parsed.action.raw  # a reply, or a tool call
+        if observation is not None:
+            entry.observation = observation
+            entry.observation_by_engine = cleaned is None
+        self.conversation.entries.append(entry)
+
+    def final_prompt(self, step_index: int) -> str:
+        return self.head + self.select(self.conversation) + self.template.extra("final_nudge")
+
+    def add_final(self, answer: str) -> None:
+        """The reply joins the conversation as if the model had written the whole nudge."""
+        nudge = self.template.extra("final_nudge")
+        prefix = self.template.extra("step_prefix")
+        written = nudge[len(prefix) :] if nudge.startswith(prefix) else nudge
+        reply = f"{self.reply_tool}[{answer}]"
+        self.conversation.entries.append(
+            Entry(kind="step", text=written + answer + "]", action=reply)
         )

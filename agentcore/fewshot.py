@@ -21,11 +21,11 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from agentcore.agent import Agent
+from agentcore.agent import DEFAULT_BACKEND, Agent
 from agentcore.backends import LLMBackend
 from agentcore.errors import ConfigError
-from agentcore.models import GenerationConfig, RunResult, RunStatus, Step, StepKind
-from agentcore.prompts import fit_prompt
+from agentcore.models import GenerationConfig, RunStatus, Step, StepKind
+from agentcore.run import Run
 
 
 class PromptAgent(Agent):
@@ -35,7 +35,7 @@ class PromptAgent(Agent):
     default_prompt = "cot/math"
     default_generation = GenerationConfig(max_new_tokens=256, temperature=0.0)
 
-    def __init__(self, backend: str | LLMBackend = "llama-cpp", **options: Any) -> None:
+    def __init__(self, backend: str | LLMBackend = DEFAULT_BACKEND, **options: Any) -> None:
         super().__init__(backend, **options)
         pattern = self.template.extras.get("answer_pattern")
         try:
@@ -44,8 +44,7 @@ class PromptAgent(Agent):
             raise ConfigError(
                 f"prompt {self.template.name!r}: answer_pattern is not a valid regex: {exc}"
             ) from None
-        stops = self.template.extras.get("stop", "")
-        self.stops = tuple(s for s in stops.split("|") if s)
+        self.stops = self.template.stop_sequences()
         choices = self.template.extras.get("choices", "")
         self.choices = tuple(c.strip() for c in choices.split("|") if c.strip())
         cap = self.template.extras.get("max_new_tokens")
@@ -56,36 +55,27 @@ class PromptAgent(Agent):
                 f"prompt {self.template.name!r}: max_new_tokens must be an integer, got {cap!r}"
             ) from None
 
-    def _loop(self, run: RunResult) -> Iterator[Step]:
+    def _loop(self, run: Run) -> Iterator[Step]:
         config = self.generation.with_stop(*self.stops)
         if self.max_new_tokens is not None and config.max_new_tokens > self.max_new_tokens:
             config = config.model_copy(update={"max_new_tokens": self.max_new_tokens})
-        fit = fit_prompt(
-            self.template,
-            self._task_text(run),
-            shots=self.shots,
-            count_tokens=self.backend.count_tokens,
-            context_window=self.backend.context_window,
-            reserve_tokens=config.max_new_tokens,
-        )
-        run.shots = fit.shots_used
-        if fit.note:
-            run.notes.append(fit.note)
+        fit = self._fit_prompt(run, self._task_text(run), config.max_new_tokens)
         completion = self._generate(run, 1, fit.prompt, config)
         step = self._new_step(1, fit.prompt, completion, kind=StepKind.FINAL)
         text = completion.text.strip()
         step.thought = text
         answer = self._answer(text)
+        record = run.record
         if answer:
-            run.answer, run.status = answer, RunStatus.FINISHED
+            record.answer, record.status = answer, RunStatus.FINISHED
         else:
-            run.status = RunStatus.ERROR
-            run.error = (
+            record.status = RunStatus.ERROR
+            record.error = (
                 f"the completion {text[:80]!r} is none of: {', '.join(self.choices)}"
                 if self.choices
                 else "the completion has no answer in the expected form"
             )
-            step.parse_error = run.error
+            step.parse_error = record.error
         yield step
 
     def _answer(self, text: str) -> str | None:

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from agentcore.models import ToolSpec
+from agentcore.parsing import DEFAULT_LABELS, StepLabels
 
 _BASE_RULES = r"""
 ws ::= [ ]?
@@ -36,12 +37,16 @@ jobject-any ::= "{" ws ( jstring ws ":" ws jvalue ( ws "," ws jstring ws ":" ws 
 
 
 def react_step_grammar(
-    tools: Sequence[ToolSpec], *, numbered: bool = True, max_thought_chars: int = 200
+    tools: Sequence[ToolSpec],
+    *,
+    labels: StepLabels = DEFAULT_LABELS,
+    max_thought_chars: int = 200,
 ) -> str:
     """A grammar for `` thought\\nAction N: call``, ``call`` being one of ``tools`` or finish.
 
-    ``numbered=False`` gives the chat format's ``Action: call``. Free-text arguments may
-    contain balanced brackets (``python[print(x[0])]``) but no newline.
+    The action line is labelled as the prompt labels it (``labels``): ``Action N:`` when the
+    labels are numbered, ``Action:`` in the chat format. Free-text arguments may contain
+    balanced brackets (``python[print(x[0])]``) but no newline.
     """
     rules: list[str] = []
     calls: list[str] = []
@@ -54,7 +59,8 @@ def react_step_grammar(
         calls.append(rule)
     calls.append("finish-call")
     rules.append('finish-call ::= "finish[" text "]"')
-    label = '"Action " [0-9]+ ": "' if numbered else '"Action: "'
+    action = _literal(labels.action)
+    label = f'{action} " " [0-9]+ ": "' if labels.numbered else f'{action} ": "'
     head = [
         'root ::= thought "\\n" ' + label + ' call "\\n"?',
         f"thought ::= [^\\n]{{1,{max_thought_chars}}}",

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from agentcore.agent import Agent
+from agentcore.agent import DEFAULT_BACKEND, Agent
 from agentcore.backends import LLMBackend
 from agentcore.errors import ConfigError
 from agentcore.executors import CodeExecutor
@@ -21,16 +21,13 @@ from agentcore.models import (
     ExecutionError,
     ExecutionResult,
     GenerationConfig,
-    RunResult,
     RunStatus,
     Step,
     StepKind,
     ToolResult,
 )
 from agentcore.parsing import ParseError, extract_program, format_answer
-from agentcore.prompts import fit_prompt
-
-PAL_STOPS = ("\nQ:", "\n\n\n", "\n# solution in Python", "\nif __name__")
+from agentcore.run import Run
 
 
 class PALAgent(Agent):
@@ -46,7 +43,7 @@ class PALAgent(Agent):
 
     def __init__(
         self,
-        backend: str | LLMBackend = "llama-cpp",
+        backend: str | LLMBackend = DEFAULT_BACKEND,
         *,
         executor: str | CodeExecutor = "sandbox",
         executor_options: dict[str, Any] | None = None,
@@ -67,19 +64,14 @@ class PALAgent(Agent):
     def tool_names(self) -> list[str]:
         return [f"executor:{self.executor.name}"]
 
-    def _loop(self, run: RunResult) -> Iterator[Step]:
-        config = self.generation.with_stop(*PAL_STOPS)
-        fit = fit_prompt(
-            self.template,
-            self._task_text(run),
-            shots=self.shots,
-            count_tokens=self.backend.count_tokens,
-            context_window=self.backend.context_window,
-            reserve_tokens=config.max_new_tokens * (1 + self.retries),
+    def step_lead(self, step_index: int) -> str:
+        return self.template.extra("program_prefix")
+
+    def _loop(self, run: Run) -> Iterator[Step]:
+        config = self.generation.with_stop(*self.template.stop_sequences("question"))
+        fit = self._fit_prompt(
+            run, self._task_text(run), config.max_new_tokens * (1 + self.retries)
         )
-        run.shots = fit.shots_used
-        if fit.note:
-            run.notes.append(fit.note)
         prefix = self.template.extra("program_prefix")
         prompt = fit.prompt + prefix
 
@@ -94,7 +86,7 @@ class PALAgent(Agent):
                 step.observation = error
             else:
                 step.thought = program
-                result = self._blocked_program(program, attempt) or self.executor.run(
+                result = self._blocked_program(run, program, attempt) or self.executor.run(
                     program, entrypoint="solution", timeout_s=self.timeout_s
                 )
                 step.tool_s = result.duration_s
@@ -108,7 +100,8 @@ class PALAgent(Agent):
                 )
                 step.observation = step.tool_result.observation
                 if result.ok:
-                    run.answer, run.status = format_answer(result.value), RunStatus.FINISHED
+                    run.record.answer = format_answer(result.value)
+                    run.record.status = RunStatus.FINISHED
                     yield step
                     return
                 error = f"{result.error.kind}: {result.error.message}"
@@ -128,20 +121,15 @@ class PALAgent(Agent):
             prompt = prompt + completion.text.rstrip() + retry_text
             if not self._fits(prompt, config):
                 break
-        run.status = RunStatus.ERROR
-        run.error = f"no working program after {self.retries + 1} attempt(s): {error}"
+        run.record.status = RunStatus.ERROR
+        run.record.error = f"no working program after {self.retries + 1} attempt(s): {error}"
 
-    def _blocked_program(self, program: str, attempt: int) -> ExecutionResult | None:
+    def _blocked_program(self, run: Run, program: str, attempt: int) -> ExecutionResult | None:
         """The tool-call check on the program: a blocked one is not run (error ``blocked``)."""
-        blocked = self._blocked(self.executor.name, {"code": program}, attempt)
+        blocked = self._blocked(run, self.executor.name, {"code": program}, attempt)
         if blocked is None:
             return None
         return ExecutionResult(error=ExecutionError(kind="blocked", message=blocked.observation))
-
-    def _fits(self, prompt: str, config: GenerationConfig) -> bool:
-        return (
-            self.backend.count_tokens(prompt) + config.max_new_tokens <= self.backend.context_window
-        )
 
 
 def _describe(result: Any) -> str:

@@ -10,6 +10,7 @@ the model the expected format; the loop turns it into an observation.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -19,10 +20,32 @@ from agentcore.models import Action, ToolSpec
 
 FINISH = "finish"
 
-_ACTION_LINE = re.compile(r"(?im)^[ \t>*`#]*action(?:\s*\d+)?\s*[:：]\s*")
-_THOUGHT_LABEL = re.compile(r"(?i)^\s*thought(?:\s*\d+)?\s*[:：]\s*")
 _NAME = re.compile(r"\s*[`'\"*]*([A-Za-z_][\w\-\.]*)[`'\"*]*\s*")
 _OPENERS = {"[": "]", "(": ")", "{": "}"}
+
+
+@dataclass(frozen=True)
+class StepLabels:
+    """The labels of a step's lines, as the prompt writes them (``Thought 2:``, ``Action 2:``).
+
+    The loops read them from the prompt file (:meth:`agentcore.prompts.PromptTemplate.label`),
+    so a prompt with its own labels is parsed, constrained and displayed by its own words.
+    """
+
+    thought: str = "Thought"
+    action: str = "Action"
+    numbered: bool = True
+    """Whether the labels carry the step number (``Action 2:``) or not (``Action:``)."""
+
+
+DEFAULT_LABELS = StepLabels()
+
+
+@functools.cache
+def _label_line(label: str, at_line_start: bool) -> re.Pattern[str]:
+    """A label line in any case, with or without its number: ``action 2:``, ``**Action:**``."""
+    lead = r"(?im)^[ \t>*`#]*" if at_line_start else r"(?i)^\s*"
+    return re.compile(lead + re.escape(label) + r"(?:\s*\d+)?\s*[*`]*\s*[:：]\s*")
 
 
 @dataclass(frozen=True)
@@ -42,28 +65,31 @@ class ParseError(ValueError):
     """The model's output has no usable action; the message says what to write."""
 
 
-def parse_react_step(text: str, tools: Mapping[str, ToolSpec]) -> ParsedStep:
+def parse_react_step(
+    text: str, tools: Mapping[str, ToolSpec], labels: StepLabels = DEFAULT_LABELS
+) -> ParsedStep:
     """Split a completion into thought and action.
 
     ``text`` is what the model wrote after the prompt's trailing ``Thought N:``.
     ``tools`` maps tool names to specs; ``finish`` is always valid.
     """
-    match = _ACTION_LINE.search(text)
+    match = _label_line(labels.action, True).search(text)
     if match is None:
         # Some models skip the label and write the action on its own line.
         bare = _find_bare_action(text, tools)
         if bare is None:
-            thought = _clean_thought(text)
-            return ParsedStep(thought, None, text, _format_help(tools, "no Action line"))
+            thought = _clean_thought(text, labels)
+            help_text = _format_help(tools, f"no {labels.action} line", labels)
+            return ParsedStep(thought, None, text, help_text)
         start = bare
         thought_text = text[:start]
         action_start = start
     else:
         thought_text = text[: match.start()]
         action_start = match.end()
-    thought = _clean_thought(thought_text)
+    thought = _clean_thought(thought_text, labels)
     try:
-        action, end = parse_action(text[action_start:], tools)
+        action, end = parse_action(text[action_start:], tools, labels)
     except ParseError as exc:
         line_end = text.find("\n", action_start)
         consumed = text if line_end == -1 else text[:line_end]
@@ -71,7 +97,9 @@ def parse_react_step(text: str, tools: Mapping[str, ToolSpec]) -> ParsedStep:
     return ParsedStep(thought, action, text[: action_start + end])
 
 
-def parse_action(text: str, tools: Mapping[str, ToolSpec]) -> tuple[Action, int]:
+def parse_action(
+    text: str, tools: Mapping[str, ToolSpec], labels: StepLabels = DEFAULT_LABELS
+) -> tuple[Action, int]:
     """Parse ``name[argument]`` (or ``name{json}``, ``name(...)``) at the start of ``text``.
 
     Returns the action and the index just past its closing bracket. Tool names
@@ -80,7 +108,7 @@ def parse_action(text: str, tools: Mapping[str, ToolSpec]) -> tuple[Action, int]
     """
     name_match = _NAME.match(text)
     if name_match is None:
-        raise ParseError(_format_help(tools, "the action has no tool name"))
+        raise ParseError(_format_help(tools, "the action has no tool name", labels))
     raw_name = name_match.group(1)
     canonical = _canonical_tool(raw_name, tools)
     if canonical is None:
@@ -93,7 +121,7 @@ def parse_action(text: str, tools: Mapping[str, ToolSpec]) -> tuple[Action, int]
             argument = colon.group(1).strip()
             end = rest_start + colon.end()
         else:
-            raise ParseError(_format_help(tools, f"{raw_name} needs its input in brackets"))
+            raise ParseError(_format_help(tools, f"{raw_name} needs its input in brackets", labels))
     else:
         argument, closed = _bracketed(rest)
         end = rest_start + closed
@@ -188,8 +216,8 @@ def _find_bare_action(text: str, tools: Mapping[str, ToolSpec]) -> int | None:
     return None if match is None else match.start(1)
 
 
-def _clean_thought(text: str) -> str:
-    text = _THOUGHT_LABEL.sub("", text.strip())
+def _clean_thought(text: str, labels: StepLabels) -> str:
+    text = _label_line(labels.thought, False).sub("", text.strip())
     return " ".join(text.split())
 
 
@@ -204,10 +232,10 @@ def _valid_list(tools: Mapping[str, ToolSpec]) -> str:
     return ", ".join([*usages, "finish[answer]"])
 
 
-def _format_help(tools: Mapping[str, ToolSpec], what: str) -> str:
+def _format_help(tools: Mapping[str, ToolSpec], what: str, labels: StepLabels) -> str:
     return (
-        f"Invalid format ({what}). Write one line 'Thought: ...' and then one line "
-        f"'Action: tool[input]' using one of: {_valid_list(tools)}."
+        f"Invalid format ({what}). Write one line '{labels.thought}: ...' and then one line "
+        f"'{labels.action}: tool[input]' using one of: {_valid_list(tools)}."
     )
 
 

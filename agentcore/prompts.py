@@ -13,6 +13,7 @@ room the loop needs would overflow the backend's context window, and says so.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -25,6 +26,10 @@ from agentcore.errors import ConfigError, NotFoundError, PromptTooLongError
 from agentcore.models import PromptFit
 
 PROMPTS_ENV = "AGENTCORE_PROMPTS"
+
+_LEADING_LABEL = re.compile(
+    r"^\s*(?P<label>[A-Za-z][\w-]*(?: [A-Za-z][\w-]*)?)(?P<numbered>[ \t]+\$\{?step\}?)?[ \t]*:"
+)
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,38 @@ class PromptTemplate:
                 "which this agent needs"
             ) from None
         return _fill(text, values, f"{self.name}:extras.{key}")
+
+    def label(self, key: str, default: str | None = None) -> str | None:
+        """The transcript label a part of the prompt starts with: ``Thought`` for
+        ``step_prefix = "Thought $step:"``, ``Question`` for the question template.
+
+        ``key`` is ``question`` or an ``[extras]`` key. The loops read their transcript
+        format from these labels (the parser, the action grammar, stop sequences, the live
+        display), so renaming a label in the prompt file renames it everywhere.
+        """
+        text = self.question if key == "question" else self.extras.get(key)
+        match = _LEADING_LABEL.match(text) if text else None
+        return match.group("label") if match else default
+
+    def numbered(self, key: str) -> bool:
+        """Whether the part's label carries the step number (``Thought $step:``)."""
+        text = self.question if key == "question" else self.extras.get(key, "")
+        match = _LEADING_LABEL.match(text)
+        return bool(match and match.group("numbered"))
+
+    def stop_sequences(self, *keys: str) -> tuple[str, ...]:
+        """Where the model must stop: the ``stop`` extra (``|``-separated) when the prompt
+        sets one, else a new line starting with the label of each part in ``keys`` (the parts
+        of the transcript the engine writes, which the model must never write itself)."""
+        explicit = self.extras.get("stop")
+        if explicit is not None:
+            return tuple(stop for stop in explicit.split("|") if stop)
+        stops = []
+        for key in keys:
+            label = self.label(key)
+            if label is not None:
+                stops.append("\n" + label + ("" if self.numbered(key) else ":"))
+        return tuple(dict.fromkeys(stops))
 
     def render(self, question: str, shots: int | None = None, **values: Any) -> str:
         """Instructions, the first ``shots`` exemplars, and the question."""

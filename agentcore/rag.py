@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from agentcore.agent import Agent
+from agentcore.agent import DEFAULT_BACKEND, Agent
 from agentcore.backends import LLMBackend
 from agentcore.errors import ConfigError, PromptTooLongError
 from agentcore.models import (
@@ -29,16 +29,14 @@ from agentcore.models import (
     Document,
     GenerationConfig,
     PromptFit,
-    RunResult,
     RunStatus,
     Step,
     StepKind,
     ToolResult,
 )
-from agentcore.prompts import fit_prompt
 from agentcore.retrievers import Retriever
+from agentcore.run import Run
 
-RAG_STOPS = ("\nQuestion:", "\nPassages:", "\n\n")
 _CITATION = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 
 
@@ -58,7 +56,7 @@ class RAGAgent(Agent):
 
     def __init__(
         self,
-        backend: str | LLMBackend = "llama-cpp",
+        backend: str | LLMBackend = DEFAULT_BACKEND,
         *,
         retriever: str | Retriever = "hybrid",
         index: str | os.PathLike[str] | None = None,
@@ -92,12 +90,13 @@ class RAGAgent(Agent):
 
     # -- the loop ----------------------------------------------------------------------------
 
-    def _loop(self, run: RunResult) -> Iterator[Step]:
+    def _loop(self, run: Run) -> Iterator[Step]:
         # 1. retrieve
+        question = run.record.input
         started = time.perf_counter()
-        arguments = {"query": run.input, "k": self.k, "retriever": self.retriever.name}
-        blocked = self._blocked("retrieve", arguments, 1)
-        docs = self.retriever.retrieve(run.input, self.k) if blocked is None else []
+        arguments = {"query": question, "k": self.k, "retriever": self.retriever.name}
+        blocked = self._blocked(run, "retrieve", arguments, 1)
+        docs = self.retriever.retrieve(question, self.k) if blocked is None else []
         took = time.perf_counter() - started
         listing = "\n".join(
             f"[{n}] {describe_source(d)}: {_clip(d.text, 160)}" for n, d in enumerate(docs, 1)
@@ -106,7 +105,7 @@ class RAGAgent(Agent):
         yield Step(
             index=1,
             kind=StepKind.RETRIEVE,
-            action=Action(tool="retrieve", arguments=arguments, raw=f"retrieve[{run.input}]"),
+            action=Action(tool="retrieve", arguments=arguments, raw=f"retrieve[{question}]"),
             observation=listing,
             tool_result=blocked
             or ToolResult(
@@ -120,13 +119,11 @@ class RAGAgent(Agent):
         )
 
         # 2. augment the prompt with as many passages as fit, and answer
-        config = self.generation.with_stop(*RAG_STOPS)
+        config = self.generation.with_stop(*self.template.stop_sequences("question"))
         fit, used = self._fit(self._task_text(run), docs, config)
-        run.shots = fit.shots_used
-        if fit.note:
-            run.notes.append(fit.note)
+        self._record_fit(run, fit)
         if len(used) < len(docs):
-            run.notes.append(
+            run.note(
                 f"kept {len(used)} of {len(docs)} passages: the rest do not fit in "
                 f"{fit.context_window} context tokens"
             )
@@ -134,7 +131,7 @@ class RAGAgent(Agent):
         answer = completion.text.strip()
         cited, unknown = cited_numbers(answer, len(used))
         if unknown:
-            run.notes.append(
+            run.note(
                 f"the answer cites {', '.join(f'[{n}]' for n in unknown)}, but only "
                 f"{len(used)} passage(s) were given"
             )
@@ -155,13 +152,14 @@ class RAGAgent(Agent):
             sanitized=sanitized,
         )
         if not answer:
-            run.status, run.error = RunStatus.ERROR, "the model wrote no answer"
+            run.record.status = RunStatus.ERROR
+            run.record.error = "the model wrote no answer"
             yield step
             return
         if not cited_docs:
-            run.notes.append("the answer cites no passage")
-        run.answer = answer + "\n\n" + sources_section(used, cited)
-        run.status = RunStatus.FINISHED
+            run.note("the answer cites no passage")
+        run.record.answer = answer + "\n\n" + sources_section(used, cited)
+        run.record.status = RunStatus.FINISHED
         yield step
 
     def _fit(
@@ -171,15 +169,7 @@ class RAGAgent(Agent):
         for count in range(len(docs), 0 if docs else -1, -1):
             used = list(docs[:count])
             try:
-                fit = fit_prompt(
-                    self.template,
-                    question,
-                    shots=self.shots,
-                    count_tokens=self.backend.count_tokens,
-                    context_window=self.backend.context_window,
-                    reserve_tokens=config.max_new_tokens,
-                    passages=self._passages(used),
-                )
+                fit = self._try_fit(question, config.max_new_tokens, passages=self._passages(used))
             except PromptTooLongError:
                 continue
             return fit, used

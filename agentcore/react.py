@@ -3,11 +3,16 @@
 Read top to bottom, one step is:
 
 1. ask the model to continue the transcript after ``Thought N:``;
-2. parse its thought and action (tolerantly, in :mod:`agentcore.parsing`);
+2. parse its thought and action (tolerantly, in :mod:`agentcore.parsing`), and
+   if there is no valid action, generate the step again under the action grammar;
 3. run the tool (validated, time-limited) or explain the malformed action;
-4. append exactly what the model wrote plus the observation, so the next
-   prompt extends this one byte for byte and a backend with KV-prefix reuse
-   evaluates only the new tokens.
+4. add what the model wrote and the observation to the history — for ReAct the
+   transcript itself, so the next prompt extends this one byte for byte and a
+   backend with KV-prefix reuse evaluates only the new tokens.
+
+Chat (:mod:`agentcore.chat`) runs this same loop; only its history differs (a
+conversation rendered through a memory strategy). The labels (``Thought``,
+``Action``, ``Observation``) and stop sequences come from the prompt file.
 
 The step budget is part of the instructions. When it runs out, one last call
 asks for the best answer (status ``max_steps``).
@@ -16,27 +21,26 @@ asks for the best answer (status ``max_steps``).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
-from agentcore.agent import Agent
+from agentcore.agent import DEFAULT_BACKEND, Agent
 from agentcore.backends import LLMBackend
 from agentcore.errors import ConfigError
 from agentcore.models import (
     Action,
     GenerationConfig,
-    RunResult,
     RunStatus,
     Step,
     StepKind,
     ToolResult,
     ToolSpec,
 )
-from agentcore.parsing import FINISH, ParsedStep, parse_react_step
-from agentcore.prompts import fit_prompt
-from agentcore.tools import Tool, ToolContext
+from agentcore.parsing import FINISH, ParsedStep, StepLabels, parse_react_step
+from agentcore.prompts import PromptTemplate
+from agentcore.run import Run
+from agentcore.tools import Tool
 
 DEFAULT_TOOLS = ("search", "lookup")
-REACT_STOPS = ("\nObservation", "\nQuestion:", "\nThought", "\nTask:")
 
 
 class ReActAgent(Agent):
@@ -57,10 +61,19 @@ class ReActAgent(Agent):
     kind = "react"
     default_prompt = "react/wikipedia"
     default_generation = GenerationConfig(max_new_tokens=160, temperature=0.0)
+    reply_tools: ClassVar[dict[str, str]] = {FINISH: "answer"}
+    """Actions that end the run, and the argument holding the answer."""
+    final_tool = FINISH
+    """The action the final-answer nudge completes."""
+    final_answer_tokens = 96
+    """Most tokens for the answer asked for when the step budget is spent."""
+    stop_parts: ClassVar[tuple[str, ...]] = ("question", "step_prefix", "observation")
+    """The prompt parts the engine writes; a line starting with one of their labels ends
+    the model's step (:meth:`~agentcore.prompts.PromptTemplate.stop_sequences`)."""
 
     def __init__(
         self,
-        backend: str | LLMBackend = "llama-cpp",
+        backend: str | LLMBackend = DEFAULT_BACKEND,
         tools: Sequence[str | Tool] = DEFAULT_TOOLS,
         *,
         max_steps: int = 7,
@@ -83,6 +96,15 @@ class ReActAgent(Agent):
         self.observation_chars = observation_chars
         self.step_reserve_tokens = step_reserve_tokens
         self.constrain = constrain
+        template = self.template
+        self.labels = StepLabels(
+            thought=template.label("step_prefix", "Thought") or "Thought",
+            action=template.label("action_prefix", "Action") or "Action",
+            numbered=template.numbered("action_prefix")
+            if "action_prefix" in template.extras
+            else template.numbered("step_prefix"),
+        )
+        self.stops = template.stop_sequences(*self.stop_parts)
 
     def tool_names(self) -> list[str]:
         return list(self.tools)
@@ -97,13 +119,86 @@ class ReActAgent(Agent):
             return None
         from agentcore.grammar import react_step_grammar
 
-        return react_step_grammar(list(self.specs.values()), numbered=self.numbered_steps)
+        return react_step_grammar(list(self.specs.values()), labels=self.labels)
 
-    numbered_steps = True
+    def step_lead(self, step_index: int) -> str:
+        if step_index > self.max_steps:
+            return self.template.extra("final_nudge", step=step_index)
+        return self.template.extra("step_prefix", step=step_index)
+
+    def observation_line(self, step_index: int, observation: str) -> str | None:
+        if "observation" not in self.template.extras:
+            return None
+        line = self.template.extra("observation", step=step_index, observation=observation)
+        return line.strip("\n")
+
+    # -- the loop ----------------------------------------------------------------------------
+
+    def _loop(self, run: Run) -> Iterator[Step]:
+        config = self.generation.with_stop(*self.stops)
+        history = self._history(run, config)
+        seen: dict[str, tuple[int, str]] = {}
+        grammar = self.grammar()
+        for index in range(1, self.max_steps + 1):
+            prompt = history.prompt(index)
+            if not self._fits(prompt, config):
+                run.note(f"context window full before step {index}")
+                break
+            step, parsed = self._complete_step(run, index, prompt, config, grammar)
+            finished = self._take(run, step, parsed, seen)
+            observation = None if finished else self._shorten(step.observation or "")
+            cleaned = None
+            action = parsed.action
+            tool_output = action is not None and action.tool not in self.reply_tools
+            if observation is not None and tool_output:
+                # What a tool returned is data (also when quoted in the repeated-action note):
+                # cleaned, on one line, it can neither become special tokens nor forge a step
+                # (agentcore.untrusted). The engine's own format help goes in as written.
+                cleaned = self.guard.as_data(observation, step.sanitized)
+            history.add(index, parsed, observation, cleaned)
+            yield step
+            if finished:
+                return
+        yield from self._final_answer(run, history, config)
+
+    def _history(self, run: Run, config: GenerationConfig) -> History:
+        """The transcript this loop extends: the prompt, then each step as written."""
+        fit = self._fit_prompt(
+            run,
+            self._task_text(run),
+            config.max_new_tokens + self.max_steps * self.step_reserve_tokens,
+            tools=self.describe_tools(),
+            max_steps=self.max_steps,
+        )
+        return Transcript(self.template, fit.prompt)
+
+    def _take(
+        self, run: Run, step: Step, parsed: ParsedStep, seen: dict[str, tuple[int, str]]
+    ) -> bool:
+        """Act on the parsed step: finish the run (True), run the tool, or explain the problem."""
+        action = parsed.action
+        if action is None:
+            step.parse_error = step.observation = parsed.error
+            return False
+        if action.tool in self.reply_tools:
+            reply = str(action.arguments.get(self.reply_tools[action.tool], "")).strip()
+            if reply:
+                run.record.answer, run.record.status = reply, RunStatus.FINISHED
+                return True
+            argument = self.reply_tools[action.tool]
+            step.observation = (
+                f"{action.tool} needs the {argument} inside the brackets: "
+                f"{action.tool}[{argument}]."
+            )
+            return False
+        step.observation, step.tool_result = self._act(run, step.index, action, seen)
+        if step.tool_result is not None:
+            step.tool_s = step.tool_result.duration_s
+        return False
 
     def _complete_step(
         self,
-        run: RunResult,
+        run: Run,
         index: int,
         prompt: str,
         config: GenerationConfig,
@@ -112,15 +207,15 @@ class ReActAgent(Agent):
         """Generate and parse one step; repair a malformed one under the grammar."""
         always = grammar if self.constrain else None
         completion = self._generate(run, index, prompt, config, grammar=always)
-        parsed = parse_react_step(completion.text, self.specs)
+        parsed = parse_react_step(completion.text, self.specs, self.labels)
         repaired_from = None
         if parsed.action is None and grammar is not None and always is None:
             first = completion
-            self._retrying(
+            run.retrying(
                 index, "no valid action in that output; generating it again under the grammar"
             )
             completion = self._generate(run, index, prompt, config, grammar=grammar)
-            repaired = parse_react_step(completion.text, self.specs)
+            repaired = parse_react_step(completion.text, self.specs, self.labels)
             if repaired.action is not None:
                 parsed, repaired_from = repaired, first.text
             completion = completion.model_copy(
@@ -141,72 +236,8 @@ class ReActAgent(Agent):
         )
         return step, parsed
 
-    # -- the loop ----------------------------------------------------------------------------
-
-    def _loop(self, run: RunResult) -> Iterator[Step]:
-        config = self.generation.with_stop(*REACT_STOPS)
-        fit = fit_prompt(
-            self.template,
-            self._task_text(run),
-            shots=self.shots,
-            count_tokens=self.backend.count_tokens,
-            context_window=self.backend.context_window,
-            reserve_tokens=config.max_new_tokens + self.max_steps * self.step_reserve_tokens,
-            tools=self.describe_tools(),
-            max_steps=self.max_steps,
-        )
-        run.shots = fit.shots_used
-        if fit.note:
-            run.notes.append(fit.note)
-        transcript = fit.prompt
-        context = ToolContext(run_id=run.run_id, settings=self.settings)
-        seen: dict[str, tuple[int, str]] = {}
-        grammar = self.grammar()
-
-        for index in range(1, self.max_steps + 1):
-            prompt = transcript + self.template.extra("step_prefix", step=index)
-            if not self._fits(prompt, config):
-                run.notes.append(f"context window full before step {index}")
-                break
-            step, parsed = self._complete_step(run, index, prompt, config, grammar)
-            if parsed.action is None:
-                step.parse_error = parsed.error
-                step.observation = parsed.error
-            elif parsed.action.tool == FINISH:
-                answer = str(parsed.action.arguments.get("answer", "")).strip()
-                if answer:
-                    run.answer, run.status = answer, RunStatus.FINISHED
-                    yield step
-                    return
-                step.observation = "finish needs the answer inside the brackets: finish[answer]."
-            else:
-                step.observation, step.tool_result = self._act(
-                    run, index, parsed.action, context, seen
-                )
-                if step.tool_result is not None:
-                    step.tool_s = step.tool_result.duration_s
-            observation = self._shorten(step.observation or "")
-            if parsed.action is not None:
-                # What a tool returned is data: on one line and cleaned, it can neither
-                # become special tokens nor forge a step (agentcore.untrusted). The engine's
-                # own messages (format help) are left as written.
-                observation = self.guard.as_data(observation, step.sanitized)
-            transcript = (
-                prompt
-                + parsed.consumed.rstrip()
-                + self.template.extra("observation", step=index, observation=observation)
-            )
-            yield step
-
-        yield from self._final_answer(run, transcript, config)
-
     def _act(
-        self,
-        run: RunResult,
-        index: int,
-        action: Action,
-        context: ToolContext,
-        seen: dict[str, tuple[int, str]],
+        self, run: Run, index: int, action: Action, seen: dict[str, tuple[int, str]]
     ) -> tuple[str, ToolResult | None]:
         key = action.key()
         if key in seen:
@@ -218,9 +249,9 @@ class ReActAgent(Agent):
                 observation=self._shorten(observation),
             )
             return note, None
-        result = self._blocked(action.tool, action.arguments, index)
+        result = self._blocked(run, action.tool, action.arguments, index)
         if result is None:
-            result = self.tools[action.tool].invoke(action.arguments, context)
+            result = self.tools[action.tool].invoke(action.arguments, run.tools)
         if not result.ok:
             self._emit(
                 run,
@@ -234,33 +265,33 @@ class ReActAgent(Agent):
         seen[key] = (index, result.observation)
         return result.observation, result
 
-    def _final_answer(
-        self, run: RunResult, transcript: str, config: GenerationConfig
-    ) -> Iterator[Step]:
-        """The budget is spent: one last call asks for the best answer."""
+    def _final_answer(self, run: Run, history: History, config: GenerationConfig) -> Iterator[Step]:
+        """The budget is spent: one last call, after the prompt's nudge, asks for the answer."""
         index = self.max_steps + 1
-        prompt = transcript + self.template.extra("final_nudge", step=index)
+        prompt = history.final_prompt(index)
         final_config = config.model_copy(
-            update={"stop": ("]", "\n"), "max_new_tokens": min(64, config.max_new_tokens)}
+            update={
+                "stop": ("]", "\n"),
+                "max_new_tokens": min(self.final_answer_tokens, config.max_new_tokens),
+            }
         )
-        run.status = RunStatus.MAX_STEPS
+        run.record.status = RunStatus.MAX_STEPS
         if not self._fits(prompt, final_config):
-            run.error = "the context window is full; no room to ask for a final answer"
+            run.record.error = "the context window is full; no room to ask for a final answer"
             return
         completion = self._generate(run, index, prompt, final_config)
         answer = completion.text.strip()
-        run.answer = answer or None
+        run.record.answer = answer or None
+        history.add_final(answer)
+        tool = self.final_tool
+        argument = self.reply_tools[tool]
         yield self._new_step(
             index,
             prompt,
             completion,
             kind=StepKind.FINAL,
-            action=Action(tool=FINISH, arguments={"answer": answer}, raw=f"finish[{answer}]"),
+            action=Action(tool=tool, arguments={argument: answer}, raw=f"{tool}[{answer}]"),
         )
-
-    def _fits(self, prompt: str, config: GenerationConfig) -> bool:
-        needed = self.backend.count_tokens(prompt) + config.max_new_tokens
-        return needed <= self.backend.context_window
 
     def _shorten(self, text: str) -> str:
         flat = " ".join(text.split())
@@ -268,3 +299,65 @@ class ReActAgent(Agent):
             return flat
         cut = flat[: self.observation_chars].rsplit(" ", 1)[0]
         return cut + " …"
+
+
+class History(Protocol):
+    """What a ReAct loop's prompt is made of, step after step: the loop's memory strategy.
+
+    ReAct keeps one growing transcript (:class:`Transcript`); chat rebuilds its prompt from
+    the conversation through a memory strategy (:class:`agentcore.chat.ConversationHistory`).
+    The loop itself is the same.
+    """
+
+    def prompt(self, step_index: int) -> str:
+        """The prompt for step ``step_index``, ending where the model writes."""
+        ...
+
+    def add(
+        self, step_index: int, parsed: ParsedStep, observation: str | None, cleaned: str | None
+    ) -> None:
+        """Record a step: what the model wrote (``parsed.consumed``) and its observation, raw
+        and, for tool output, ``cleaned`` for a prompt (``None``: the engine's own text, which
+        goes in as written). ``observation`` is ``None`` for the step that ended the run."""
+        ...
+
+    def final_prompt(self, step_index: int) -> str:
+        """The prompt asking for the final answer, ending inside the nudge's brackets."""
+        ...
+
+    def add_final(self, answer: str) -> None:
+        """Record the final answer the nudge produced."""
+        ...
+
+
+class Transcript:
+    """ReAct's history: the fitted prompt, then every step exactly as written.
+
+    Each prompt extends the previous one byte for byte, so a backend with KV-prefix
+    reuse evaluates only the new tokens.
+    """
+
+    def __init__(self, template: PromptTemplate, prompt: str) -> None:
+        self.template = template
+        self.text = prompt
+
+    def prompt(self, step_index: int) -> str:
+        return self.text + self.template.extra("step_prefix", step=step_index)
+
+    def add(
+        self, step_index: int, parsed: ParsedStep, observation: str | None, cleaned: str | None
+    ) -> None:
+        if observation is None:
+            return  # the run ends with this step
+        shown = observation if cleaned is None else cleaned
+        self.text = (
+            self.prompt(step_index)
+            + parsed.consumed.rstrip()
+            + self.template.extra("observation", step=step_index, observation=shown)
+        )
+
+    def final_prompt(self, step_index: int) -> str:
+        return self.text + self.template.extra("final_nudge", step=step_index)
+
+    def add_final(self, answer: str) -> None:
+        pass  # the run ends with it

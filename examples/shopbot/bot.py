@@ -31,7 +31,7 @@ if str(_HERE) not in sys.path:  # the sibling modules, however this file was loa
     sys.path.insert(0, str(_HERE))
 
 from orders_db import BOT_TABLES, create_orders_db  # noqa: E402
-from returns_policy import FailedChecks, OrderBook, guarded_tools  # noqa: E402
+from returns_policy import FailedChecks, OrderBook, customer_said, guarded_tools  # noqa: E402
 from shop_services import LOOPBACK, LocalServices, start_local_services  # noqa: E402
 
 PROMPT = "chat/shopbot"
@@ -114,30 +114,17 @@ def build_agent(
             "ShopBot needs its orders database: call prepare(settings) first "
             "(agentcore chat does) or set shopbot.database to a DuckDB file"
         )
-    agent: ChatAgent | None = None
-
-    def customer_text() -> str | None:
-        """What the customer wrote in the conversation the agent is in."""
-        # With no conversation (tools used outside a chat) the check refuses.
-        conversation = agent.current_conversation if agent is not None else None
-        if conversation is None:
-            return None
-        return "\n".join(e.text for e in conversation.entries if e.kind == "user")
-
     tools = [
         sql_tool(database, BOT_TABLES, row_limit=SQL_ROW_LIMIT),
         # failed identity checks are counted in a file in the work directory, so neither a
         # new conversation nor a restarted bot resets them
-        *guarded_tools(OrderBook(database), customer_text, FailedChecks.for_settings(settings)),
+        *guarded_tools(OrderBook(database), customer_said, FailedChecks.for_settings(settings)),
     ]
     if backend == "llama-cpp":  # a whole return conversation needs more than 4k tokens
         options["backend_options"] = {"n_ctx": 8192, **options.get("backend_options", {})}
     options.setdefault("generation", {"max_new_tokens": 256, "temperature": 0.0})
     options.setdefault("max_steps", 6)
-    agent = ChatAgent(
-        backend, tools=tools, model=model, prompt=PROMPT, settings=settings, **options
-    )
-    return agent
+    return ChatAgent(backend, tools=tools, model=model, prompt=PROMPT, settings=settings, **options)
 
 
 def _truthy(value: Any) -> bool:

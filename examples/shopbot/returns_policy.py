@@ -148,15 +148,25 @@ def refused(tool_name: str, kind: str, message: str) -> ToolResult:
     return ToolResult(tool=tool_name, ok=False, observation=f"Refused: {message}", error_kind=kind)
 
 
+def customer_said(ctx: ToolContext) -> str | None:
+    """What the customer has written in the conversation of this tool call (``None``
+    outside a conversation, so the check that reads it refuses)."""
+    conversation = ctx.conversation
+    if conversation is None:
+        return None
+    return "\n".join(e.text for e in conversation.entries if e.kind == "user")
+
+
 def guarded_tools(
     book: OrderBook,
-    customer_text: Callable[[], str | None] | None = None,
+    customer_text: Callable[[ToolContext], str | None] | None = None,
     checks: FailedChecks | None = None,
 ) -> list[Tool]:
     """The three tools above, bound to ``book``; state lives in each conversation's ctx.state.
 
-    ``customer_text`` returns what the customer has written in the current
-    conversation (``None`` when there is none); ``verify_customer`` then accepts
+    ``customer_text(ctx)`` returns what the customer has written in the tool call's
+    conversation (``None`` when there is none; :func:`customer_said` reads it from
+    ``ctx.conversation``); ``verify_customer`` then accepts
     only an order number and email the customer actually gave, so a model cannot
     verify with an address it made up or copied from an example. Without
     ``customer_text`` that check is skipped. ``checks`` counts failed checks
@@ -185,7 +195,7 @@ def guarded_tools(
             )
         number = parse_order_id(order_id)
         if customer_text is not None:
-            problem = _not_given(customer_text(), order_id, number, email)
+            problem = _not_given(customer_text(ctx), order_id, number, email)
             if problem:
                 return refused(name, "not_given", problem)
         key = number if number is not None else order_id

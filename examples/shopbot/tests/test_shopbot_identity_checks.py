@@ -44,7 +44,7 @@ def verify(tools, ctx, order_id: str, email: str):
 
 
 def tool_set(book, checks: FailedChecks | None = None) -> dict[str, Any]:
-    return {t.name: t for t in guarded_tools(book, lambda: SAID, checks)}
+    return {t.name: t for t in guarded_tools(book, lambda ctx: SAID, checks)}
 
 
 def test_new_conversations_do_not_reset_the_failure_limit(shop, book):

@@ -29,7 +29,7 @@ def tools(shop, customer) -> dict[str, Any]:
     from returns_policy import OrderBook, guarded_tools
 
     book = OrderBook(shop.database)
-    yield {t.name: t for t in guarded_tools(book, lambda: "\n".join(customer))}
+    yield {t.name: t for t in guarded_tools(book, lambda ctx: "\n".join(customer))}
     book.close()
 
 
