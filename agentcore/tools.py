@@ -13,7 +13,6 @@ from __future__ import annotations
 import inspect
 import json
 import re
-import threading
 import time
 import typing
 from collections.abc import Callable, Mapping
@@ -24,6 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from agentcore.errors import ConfigError
 from agentcore.models import ToolResult, ToolSpec
+from agentcore.options import format_validation_error
+from agentcore.tool_workers import CallTimedOut, call_with_time_limit
 
 DEFAULT_TIMEOUT_S = 30.0
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -130,7 +131,9 @@ class Tool:
         try:
             model = self.arguments_model.model_validate(raw)
         except ValidationError as exc:
-            raise ValueError(_describe_validation_error(exc)) from exc
+            raise ValueError(
+                format_validation_error(exc, where="", model=self.arguments_model, noun="argument")
+            ) from exc
         return {name: getattr(model, name) for name in self.arguments_model.model_fields}
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -167,6 +170,8 @@ class Tool:
             value = _call_with_timeout(self.fn, kwargs, self.timeout_s)
         except ToolTimeoutError:
             return result(False, f"{self.name} timed out after {self.timeout_s:g} s.", "timeout")
+        except ConfigError as exc:  # the tool's settings are wrong: the user must fix them
+            return result(False, f"{self.name} is not configured correctly: {exc}", "config")
         except Exception as exc:  # a tool failure is information for the model
             return result(False, f"{self.name} failed: {type(exc).__name__}: {exc}", "exception")
         if isinstance(value, ToolResult):
@@ -273,42 +278,19 @@ def _is_context(annotation: Any) -> bool:
     return bool(args) and ToolContext in args and all(a in (ToolContext, type(None)) for a in args)
 
 
-def _describe_validation_error(exc: ValidationError) -> str:
-    parts = []
-    for error in exc.errors():
-        where = ".".join(str(p) for p in error["loc"]) or "arguments"
-        message = error["msg"]
-        if error["type"] == "extra_forbidden":
-            message = "unexpected argument"
-        parts.append(f"{where}: {message}")
-    return "; ".join(parts)
-
-
 def _call_with_timeout(fn: Callable[..., Any], kwargs: dict[str, Any], timeout_s: float | None):
-    """Run ``fn`` on a worker thread and stop waiting after ``timeout_s``.
+    """Run ``fn`` on a pooled worker thread and stop waiting after ``timeout_s``.
 
-    Python cannot kill a thread; a timed-out in-process tool is abandoned (it is
-    a daemon thread) and the run moves on. Tools that run untrusted work (the
-    sandbox, SQL) enforce hard limits in their own process or engine.
+    Python cannot kill a thread; a timed-out in-process tool is abandoned with its
+    worker (see :mod:`agentcore.tool_workers`) and the run moves on. Tools that run
+    untrusted work (the sandbox, SQL) enforce hard limits in their own process or engine.
     """
     if timeout_s is None:
         return fn(**kwargs)
-    outcome: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            outcome["value"] = fn(**kwargs)
-        except BaseException as exc:  # re-raised on the caller's thread
-            outcome["error"] = exc
-
-    worker = threading.Thread(target=target, daemon=True, name="agentcore-tool")
-    worker.start()
-    worker.join(timeout_s)
-    if worker.is_alive():
-        raise ToolTimeoutError
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome.get("value")
+    try:
+        return call_with_time_limit(fn, kwargs, timeout_s)
+    except CallTimedOut:
+        raise ToolTimeoutError from None
 
 
 def _as_observation(value: Any) -> str:
@@ -322,32 +304,3 @@ def _as_observation(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False, default=str)
     except (TypeError, ValueError):
         return str(value)
-
-
-SectionModel = typing.TypeVar("SectionModel", bound=BaseModel)
-
-
-def read_settings_section(
-    settings: Mapping[str, Any] | None, section: str, model: type[SectionModel]
-) -> SectionModel:
-    """Validate ``settings[section]`` as ``model``; one :class:`ConfigError` line if invalid.
-
-    The error names each bad key and what is wrong with it (``unknown setting`` for a
-    typo), and lists the known settings, so ``--set section.key=value`` mistakes are
-    one clear line rather than a pydantic report.
-    """
-    raw = (settings or {}).get(section) or {}
-    if not isinstance(raw, Mapping):
-        raise ConfigError(f"settings[{section!r}] must be a mapping, got {type(raw).__name__}")
-    try:
-        return model.model_validate(dict(raw))
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in error['loc']) or 'section'}: "
-            + ("unknown setting" if error["type"] == "extra_forbidden" else error["msg"])
-            for error in exc.errors()
-        )
-        known = ", ".join(model.model_fields)
-        raise ConfigError(
-            f"invalid settings[{section!r}]: {problems} (known settings: {known})"
-        ) from None

@@ -20,7 +20,6 @@ from typing import Any
 import click
 
 from agentcore.cli.commands import _parse_options, _parse_settings
-from agentcore.cli.main import cli
 from agentcore.errors import ConfigError
 
 
@@ -46,7 +45,7 @@ def load_example(spec: str) -> Any:
         ) from None
 
 
-@cli.command("chat")
+@click.command("chat")
 @click.argument("example", default="assistant")
 @click.option(
     "--session",
@@ -94,9 +93,9 @@ def chat_command(
 ) -> None:
     """Talk with an agent: type a message, read the reply; Ctrl-D or 'exit' ends."""
     from agentcore.chat import ChatAgent
-    from agentcore.memory import JsonDirectoryStore, memory_from_name
+    from agentcore.memory import memory_from_name
 
-    parsed_settings = _parse_settings(settings)
+    parsed_settings = _parse_settings(settings, keep_unknown_sections=True)
     cleanup = None
     if example == "assistant":
         agent = ChatAgent(
@@ -119,22 +118,37 @@ def chat_command(
             extra["backend_options"] = _parse_options(backend_options, "--option")
         agent = module.build_agent(backend=backend, model=model, settings=parsed_settings, **extra)
     agent.memory = memory_from_name(memory)
-    if store_dir and store_dir.endswith(".duckdb"):
-        try:
-            from agentcore_store.conversations import DuckDBConversationStore
-        except ImportError:
-            raise ConfigError(
-                "a .duckdb conversation store needs the agentcore-store plugin "
-                "(pip install agentcore-store); or give a directory for JSON files"
-            ) from None
-        agent.store = DuckDBConversationStore(store_dir)
-    elif store_dir:
-        agent.store = JsonDirectoryStore(store_dir)
+    if store_dir:
+        agent.store = conversation_store(store_dir)
     try:
         _converse(agent, session_id, list(messages))
     finally:
         if callable(cleanup):
             cleanup()
+
+
+def conversation_store(path: str) -> Any:
+    """The store behind ``--store PATH``, found by the path's suffix.
+
+    ``chats.duckdb`` uses the conversation store a plugin registered as ``duckdb`` (the
+    ``register_stores`` hook); a path without a suffix, or an existing directory, keeps JSON
+    files there (the core's store).
+    """
+    from agentcore.memory import JsonDirectoryStore
+    from agentcore.plugins import get_plugin_manager
+
+    suffix = Path(path).suffix.lstrip(".")
+    if not suffix or Path(path).expanduser().is_dir():
+        return JsonDirectoryStore(path)
+    registry = get_plugin_manager().registry
+    if suffix not in registry.names("store"):
+        known = ", ".join(f".{name}" for name in registry.names("store")) or "none installed"
+        raise ConfigError(
+            f"--store {path}: no plugin provides a conversation store for .{suffix} files "
+            f"(stores: {known}); install one (agentcore-store provides .duckdb) or give a "
+            "directory for JSON files"
+        )
+    return registry.get("store", suffix).create(path=path)
 
 
 def _show(text: str, **style: Any) -> None:

@@ -1,4 +1,8 @@
-"""Built-in subcommands: plugins, tools."""
+"""agentcore's own subcommands: plugins, tools, run, models, prompts.
+
+Declared in the ``agentcore.commands`` entry-point group of agentcore's pyproject.toml, like
+every plugin's commands, and imported only when one of them is used.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +10,29 @@ import json
 
 import click
 
-from agentcore.cli.main import cli
+from agentcore.cli.lazy import LazyGroup
 
 #: ``--grammar`` choices → ``ReActAgent(constrain=...)``.
 GRAMMAR_MODES: dict[str, bool | None] = {"repair": None, "always": True, "never": False}
 
 
-@cli.command("plugins")
+@click.command("plugins")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
-def plugins_command(as_json: bool) -> None:
+@click.option(
+    "--options",
+    "with_options",
+    is_flag=True,
+    help="List each provider's options (-o, -R) and each settings section (--set): "
+    "name, type, default.",
+)
+def plugins_command(as_json: bool, with_options: bool) -> None:
     """List loaded plugins, what each provides, and plugins that failed to load."""
     from agentcore.plugins import get_plugin_manager
 
     pm = get_plugin_manager()
+    if with_options:
+        _print_options(pm, as_json)
+        return
     infos = pm.plugins()
     if as_json:
         payload = {
@@ -50,7 +64,46 @@ def plugins_command(as_json: bool) -> None:
         )
 
 
-@cli.command("tools")
+def _print_options(pm, as_json: bool) -> None:
+    """Every provider's declared options and every settings section, from their models."""
+    from agentcore.options import describe_options
+
+    entries = []
+    for kind, providers in pm.registry.providers.items():
+        for name in sorted(providers):
+            provider = providers[name]
+            if provider.options is None:
+                continue
+            rows = describe_options(provider.options)
+            entries.append((kind, name, provider.plugin, rows))
+    if as_json:
+        payload = [
+            {
+                "kind": kind,
+                "name": name,
+                "plugin": plugin,
+                "options": [row.__dict__ for row in rows],
+            }
+            for kind, name, plugin, rows in entries
+        ]
+        click.echo(json.dumps(payload, indent=2))
+        return
+    flag = {"backend": "-o", "retriever": "-R", "executor": "executor option", "setting": "--set"}
+    for kind, name, plugin, rows in entries:
+        how = flag.get(kind, "option")
+        title = f"settings section {name}" if kind == "setting" else f"{kind} {name}"
+        click.secho(f"{title} ({plugin}; {how})", bold=True)
+        width = max((len(row.name) for row in rows), default=0)
+        for row in rows:
+            key = f"{name}.{row.name}" if kind == "setting" else row.name
+            default = f" = {row.default}" if row.default else ""
+            text = f"  {key:<{width + (len(name) + 1 if kind == 'setting' else 0)}}  "
+            click.echo(
+                f"{text}{row.type}{default}" + (f"  {row.description}" if row.description else "")
+            )
+
+
+@click.command("tools")
 @click.option("--json", "as_json", is_flag=True, help="Print the tool specs as JSON.")
 def tools_command(as_json: bool) -> None:
     """List tools with their argument schemas."""
@@ -90,14 +143,33 @@ def _parse_options(pairs: tuple[str, ...], what: str) -> dict[str, str]:
     return options
 
 
-def _parse_settings(pairs: tuple[str, ...]) -> dict[str, dict[str, str]]:
+def _provider_options(kind: str, name: str, pairs: tuple[str, ...], what: str) -> dict:
+    """``-o``/``-R`` pairs checked by the provider's options model now, before anything loads."""
+    from agentcore.plugins import get_plugin_manager
+
+    options = _parse_options(pairs, what)
+    return get_plugin_manager().registry.get(kind, name).check(**options)
+
+
+def _parse_settings(pairs: tuple[str, ...], *, keep_unknown_sections: bool = False) -> dict:
+    """``--set`` pairs, each section checked by the model its plugin declares.
+
+    A section no plugin declares is refused, unless ``keep_unknown_sections`` (``agentcore
+    chat``: an example may read a section of its own).
+    """
+    from agentcore.plugins import get_plugin_manager
+
     settings: dict[str, dict[str, str]] = {}
     for key, value in _parse_options(pairs, "--set").items():
         section, dot, name = key.partition(".")
         if not dot:
             raise click.BadParameter(f"{key!r} is not SECTION.KEY", param_hint="--set")
         settings.setdefault(section, {})[name] = value
-    return settings
+    if not settings:
+        return settings
+    return get_plugin_manager().validate_settings(
+        settings, keep_unknown_sections=keep_unknown_sections
+    )
 
 
 def _generation_options(function):
@@ -164,6 +236,7 @@ def _generation_config(kwargs: dict, default):
     from pydantic import ValidationError
 
     from agentcore.models import GenerationConfig
+    from agentcore.options import format_validation_error
 
     updates = {
         "max_new_tokens": kwargs.pop("max_new_tokens"),
@@ -177,19 +250,25 @@ def _generation_config(kwargs: dict, default):
     try:
         return GenerationConfig(**values)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"--{'-'.join(str(p) for p in e['loc']).replace('_', '-') or 'settings'}: {e['msg']}"
-            for e in exc.errors()
+        message = format_validation_error(
+            exc,
+            where="invalid generation settings",
+            model=GenerationConfig,
+            label=lambda key: f"--{key.replace('_', '-')}",
         )
-        raise click.UsageError(f"invalid generation settings: {problems}") from None
+        raise click.UsageError(message) from None
 
 
 def _agent_options(kwargs: dict, default) -> dict:
-    """The constructor options every agent takes, from the shared CLI options."""
+    """The constructor options every agent takes (the backend too), from the shared CLI options."""
+    backend = kwargs.pop("backend")
     return {
+        "backend": backend,
         "generation": _generation_config(kwargs, default),
         "model": kwargs.pop("model"),
-        "backend_options": _parse_options(kwargs.pop("backend_options"), "--option"),
+        "backend_options": _provider_options(
+            "backend", backend, kwargs.pop("backend_options"), "--option"
+        ),
         "prompt": kwargs.pop("prompt_name"),
         "shots": kwargs.pop("shots"),
         "settings": _parse_settings(kwargs.pop("settings")),
@@ -238,7 +317,7 @@ def _run_agent(
         raise SystemExit(code)
 
 
-@cli.group("run")
+@click.group("run", cls=LazyGroup, lazy={"rag": "agentcore.cli.rag_command:run_rag"})
 def run_group() -> None:
     """Run an agent: react (tools), pal (programs), rag (retrieval), prompt (one call)."""
 
@@ -280,7 +359,6 @@ def run_react(
     options = _agent_options(kwargs, ReActAgent.default_generation)
     options["settings"].setdefault("wikipedia", {}).setdefault("mode", wiki)
     agent = ReActAgent(
-        kwargs.pop("backend"),
         tools=list(tools) or list(DEFAULT_TOOLS),
         max_steps=max_steps,
         constrain=GRAMMAR_MODES[grammar_mode],
@@ -322,7 +400,6 @@ def run_pal(problem: str, executor: str, retries: int, timeout_s: float, **kwarg
     from agentcore.pal import PALAgent
 
     agent = PALAgent(
-        kwargs.pop("backend"),
         executor=executor,
         retries=retries,
         timeout_s=timeout_s,
@@ -348,9 +425,7 @@ def run_prompt(text: str, **kwargs) -> None:
     """
     from agentcore.fewshot import PromptAgent
 
-    agent = PromptAgent(
-        kwargs.pop("backend"), **_agent_options(kwargs, PromptAgent.default_generation)
-    )
+    agent = PromptAgent(**_agent_options(kwargs, PromptAgent.default_generation))
     _run_agent(
         agent,
         text,
@@ -364,7 +439,7 @@ def run_prompt(text: str, **kwargs) -> None:
 # --- models and prompts -------------------------------------------------------------------
 
 
-@cli.command("models")
+@click.command("models")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 def models_command(as_json: bool) -> None:
     """List the GGUF models known to agentcore and whether each is installed."""
@@ -403,7 +478,7 @@ def models_command(as_json: bool) -> None:
     )
 
 
-@cli.command("prompts")
+@click.command("prompts")
 def prompts_command() -> None:
     """List the prompts that can be loaded by name."""
     from agentcore.prompts import list_prompts, load_prompt
@@ -412,15 +487,3 @@ def prompts_command() -> None:
         template = load_prompt(name)
         click.secho(name, bold=True, nl=False)
         click.echo(f"  ({len(template.exemplars)} exemplars) {template.description}")
-
-
-def _load_optional_commands() -> None:
-    """Commands that live in their own modules (kept apart so each stays short)."""
-    import importlib.util
-
-    for module in ("agentcore.cli.rag_command", "agentcore.cli.chat_command"):
-        if importlib.util.find_spec(module) is not None:
-            importlib.import_module(module)
-
-
-_load_optional_commands()

@@ -1,4 +1,7 @@
-"""``agentcore run rag "QUESTION" --index DB``: retrieve, augment, answer with citations."""
+"""``agentcore run rag "QUESTION" --index DB``: retrieve, augment, answer with citations.
+
+A subcommand of ``run`` (agentcore.cli.commands), which imports it when it is first used.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +14,10 @@ from agentcore.cli.commands import (
     _generation_options,
     _parse_options,
     _run_agent,
-    run_group,
 )
 
 
-@run_group.command("rag")
+@click.command("rag")
 @click.argument("question")
 @click.option(
     "--index",
@@ -65,7 +67,6 @@ def run_rag(
             "(build one with `agentcore index PATH --into FILE`)"
         )
     agent = RAGAgent(
-        kwargs.pop("backend"),
         retriever=retriever,
         index=index,
         retriever_options=options,
