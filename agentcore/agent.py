@@ -182,6 +182,10 @@ class Agent:
         """
         return ""
 
+    def step_lines(self, step: Step) -> list[str]:
+        """A finished step as the prompt writes it, for displays that did not stream it."""
+        return [step.thought] if step.thought else []
+
     def observation_line(self, step_index: int, observation: str) -> str | None:
         """How the prompt writes an observation for step ``step_index`` (``None``: it has no
         observation format), for displays that show the run as its transcript."""

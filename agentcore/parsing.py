@@ -37,6 +37,10 @@ class StepLabels:
     numbered: bool = True
     """Whether the labels carry the step number (``Action 2:``) or not (``Action:``)."""
 
+    def lead(self, label: str, step_index: int) -> str:
+        """``label`` as a line starts with it at step ``step_index``: ``Action 2:``/``Action:``."""
+        return f"{label} {step_index}:" if self.numbered else f"{label}:"
+
 
 DEFAULT_LABELS = StepLabels()
 

@@ -126,6 +126,14 @@ class ReActAgent(Agent):
             return self.template.extra("final_nudge", step=step_index)
         return self.template.extra("step_prefix", step=step_index)
 
+    def step_lines(self, step: Step) -> list[str]:
+        labels, lines = self.labels, []
+        if step.thought:
+            lines.append(f"{labels.lead(labels.thought, step.index)} {step.thought}")
+        if step.action is not None:
+            lines.append(f"{labels.lead(labels.action, step.index)} {step.action.raw}")
+        return lines
+
     def observation_line(self, step_index: int, observation: str) -> str | None:
         if "observation" not in self.template.extras:
             return None

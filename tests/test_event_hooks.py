@@ -140,7 +140,7 @@ def test_the_live_view_shows_a_plugin_failure_as_one_line_and_json_carries_it(pm
 
     @click.command()
     def show() -> None:
-        LiveRenderer(agent="react", color=False).finish(result)
+        LiveRenderer(ReActAgent(ScriptedBackend([]), tools=[]), color=False).finish(result)
 
     out = CliRunner().invoke(show, [])
     assert [line for line in out.output.splitlines() if "disk full" in line] == [

@@ -275,17 +275,15 @@ def _agent_options(kwargs: dict, default) -> dict:
     }
 
 
-def _run_agent(
-    agent, task: str, *, agent_kind: str, max_steps: int | None, as_json: bool, quiet: bool
-) -> None:
+def _run_agent(agent, task: str, *, as_json: bool, quiet: bool) -> None:
     from agentcore.cli.render import LiveRenderer
     from agentcore.models import RunStatus
     from agentcore.untrusted import for_terminal, json_for_terminal
 
     renderer = None
     if not as_json and not quiet:
-        renderer = LiveRenderer(agent=agent_kind, max_steps=max_steps)
-        renderer.start(agent_kind, task, agent.backend.name, agent.backend.model_name)
+        renderer = LiveRenderer(agent)
+        renderer.start(task, agent.backend.name, agent.backend.model_name)
     stream = agent.stream(
         task,
         on_token=renderer.on_token if renderer else None,
@@ -303,6 +301,8 @@ def _run_agent(
     elif quiet:
         answer = result.answer if result.answer is not None else f"({result.status.value})"
         click.echo(for_terminal(answer))
+        for warning in result.warnings:  # a failing plugin is never silent
+            click.echo(for_terminal(f"warning: {warning}"), err=True)
     else:
         renderer.finish(result)
     exit_codes = {
@@ -367,8 +367,6 @@ def run_react(
     _run_agent(
         agent,
         question,
-        agent_kind="react",
-        max_steps=max_steps,
         as_json=kwargs.pop("as_json"),
         quiet=kwargs.pop("quiet"),
     )
@@ -408,8 +406,6 @@ def run_pal(problem: str, executor: str, retries: int, timeout_s: float, **kwarg
     _run_agent(
         agent,
         problem,
-        agent_kind="pal",
-        max_steps=None,
         as_json=kwargs.pop("as_json"),
         quiet=kwargs.pop("quiet"),
     )
@@ -429,8 +425,6 @@ def run_prompt(text: str, **kwargs) -> None:
     _run_agent(
         agent,
         text,
-        agent_kind="prompt",
-        max_steps=None,
         as_json=kwargs.pop("as_json"),
         quiet=kwargs.pop("quiet"),
     )

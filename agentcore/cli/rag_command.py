@@ -76,8 +76,6 @@ def run_rag(
     _run_agent(
         agent,
         question,
-        agent_kind="rag",
-        max_steps=None,
         as_json=kwargs.pop("as_json"),
         quiet=kwargs.pop("quiet"),
     )

@@ -6,10 +6,29 @@ can hold escape sequences, which the terminal must show, never execute.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import click
 
 from agentcore.models import RunResult, RunStatus, Step, StepKind
 from agentcore.untrusted import for_terminal
+
+
+class TranscriptFormat(Protocol):
+    """How an agent's prompt writes a step: what :class:`~agentcore.agent.Agent` provides.
+
+    The display reads the run as the transcript the model sees, in the prompt file's own
+    words (``Thought 2:``, ``def solution():``, ``Observation 2:``), so editing a prompt's
+    markers changes what is shown with what is parsed.
+    """
+
+    kind: str
+
+    def step_lead(self, step_index: int) -> str: ...
+
+    def step_lines(self, step: Step) -> list[str]: ...
+
+    def observation_line(self, step_index: int, observation: str) -> str | None: ...
 
 
 class LiveRenderer:
@@ -17,14 +36,12 @@ class LiveRenderer:
 
     def __init__(
         self,
+        agent: TranscriptFormat,
         *,
-        agent: str,
-        max_steps: int | None = None,
         color: bool | None = None,
         stream_tokens: bool = True,
     ) -> None:
         self.agent = agent
-        self.max_steps = max_steps
         self.color = color
         self.stream_tokens = stream_tokens
         self._open_step = False
@@ -34,10 +51,9 @@ class LiveRenderer:
         # The one way this class prints: styles come from click, never from the text.
         click.secho(for_terminal(text), nl=nl, color=self.color, **style)  # type: ignore[arg-type]
 
-    def start(self, agent: str, task: str, backend: str, model: str) -> None:
-        self._echo(f"{agent} · {backend} · {model}", dim=True)
-        label = "Problem" if agent == "pal" else "Question"
-        self._echo(f"{label}: {task}", bold=True)
+    def start(self, task: str, backend: str, model: str) -> None:
+        self._echo(f"{self.agent.kind} · {backend} · {model}", dim=True)
+        self._echo(f"Task: {task}", bold=True)
 
     def on_token(self, piece: str) -> None:
         if not self.stream_tokens:
@@ -56,14 +72,7 @@ class LiveRenderer:
 
     def _prefix(self) -> str:
         """What the prompt put before the model's text, so the stream reads as a transcript."""
-        n = self._step_number
-        if self.agent == "react":
-            if self.max_steps is not None and n > self.max_steps:
-                return "(step budget spent) Final answer: "
-            return f"Thought {n}:"
-        if self.agent == "pal":
-            return f"# program, attempt {n}\ndef solution():\n"
-        return ""
+        return self.agent.step_lead(self._step_number)
 
     def step(self, step: Step) -> None:
         self._step_number = step.index + 1
@@ -72,11 +81,8 @@ class LiveRenderer:
             self._open_step = False
         elif step.kind == StepKind.FINAL or not self.stream_tokens:
             self._render_parsed(step)
-        if step.kind == StepKind.PROGRAM and step.tool_result is not None:
-            status = "ok" if step.tool_result.ok else (step.tool_result.error_kind or "error")
-            self._echo(f"Sandbox ({status}): {step.observation}", fg="yellow")
-        elif step.observation is not None:
-            self._echo(f"Observation {step.index}: {step.observation}", fg="yellow")
+        if step.observation is not None:
+            self._echo(self._observation(step), fg="yellow")
         for change in step.sanitized:  # the prompt got the cleaned text (agentcore.untrusted)
             self._echo(f"  (sanitized for the prompt: {change})", dim=True)
         usage = step.usage
@@ -93,12 +99,20 @@ class LiveRenderer:
     def _render_parsed(self, step: Step) -> None:
         if step.kind == StepKind.FINAL:
             self._echo("(step budget spent; asking for the best answer)", dim=True)
-        if step.thought and step.kind != StepKind.PROGRAM:
-            self._echo(f"Thought {step.index}: {step.thought}", fg="cyan")
-        elif step.thought:
-            self._echo(step.thought, fg="cyan")
-        if step.action is not None:
-            self._echo(f"Action {step.index}: {step.action.raw}", fg="cyan")
+        for line in self.agent.step_lines(step):
+            self._echo(line, fg="cyan")
+
+    def _observation(self, step: Step) -> str:
+        """The observation as the prompt writes it, else led by the tool and its outcome."""
+        observation = step.observation or ""
+        line = self.agent.observation_line(step.index, observation)
+        if line is not None:
+            return line
+        result = step.tool_result
+        if result is None:
+            return observation
+        status = "ok" if result.ok else (result.error_kind or "error")
+        return f"{result.tool} ({status}): {observation}"
 
     def finish(self, result: RunResult) -> None:
         if self._open_step:

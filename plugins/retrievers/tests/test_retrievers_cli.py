@@ -138,6 +138,6 @@ def test_run_rag_live_view_shows_passages_then_answer(
          "--retriever", "bm25", "-b", "scripted-rag"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "Observation 1: [1] 2024-CV-0412.md, passage 1:" in result.output
+    assert "bm25 (ok): [1] 2024-CV-0412.md, passage 1:" in result.output
     assert "Answer: Ingrid Solberg [1]." in result.output
     assert "Sources:\n[1] 2024-CV-0412.md, passage 1" in result.output
