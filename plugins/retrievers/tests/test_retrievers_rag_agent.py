@@ -1,4 +1,4 @@
-"""The RAG loop (agentcore.rag.RAGAgent) with the scripted backend and real retrievers."""
+"""The RAG loop with the plugin's real retrievers (the loop's own logic: tests/test_rag.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,7 @@ from agentcore_retrievers.index_retrievers import BM25Retriever
 
 from agentcore.builtin.scripted import ScriptedBackend
 from agentcore.errors import ConfigError
-from agentcore.models import Document
-from agentcore.rag import RAGAgent, cited_numbers
-from agentcore.retrievers import Retriever
+from agentcore.rag import RAGAgent
 
 QUESTION = "Who is the plaintiff in case 2023-CV-0412?"
 
@@ -50,68 +48,7 @@ def test_prompt_numbers_the_passages_and_the_answer_keeps_its_citations(
     assert result.notes == []
 
 
-def test_citation_parsing() -> None:
-    assert cited_numbers("A [2] and B [1, 3] and again [2] and [9].", 3) == ([2, 1, 3], [9])
-    assert cited_numbers("no citations", 3) == ([], [])
-
-
-class _Fixed(Retriever):
-    """A retriever returning given documents: isolates the loop from ranking."""
-
-    name = "fixed"
-
-    def __init__(self, docs: list[Document]) -> None:
-        self.docs = docs
-
-    def retrieve(self, query: str, k: int = 5) -> list[Document]:
-        return self.docs[:k]
-
-
-def _doc(n: int, words: int = 20) -> Document:
-    return Document(
-        id=f"d{n}", text=" ".join(f"fact{n}" for _ in range(words)), source=f"doc{n}.txt"
-    )
-
-
-def test_uncited_or_unknown_citations_are_noted() -> None:
-    backend = ScriptedBackend(["It is fact1 [4].", "It is fact1."])
-    agent = RAGAgent(backend, retriever=_Fixed([_doc(1), _doc(2)]))
-    first = agent.run("what?")
-    assert "the answer cites [4], but only 2 passage(s) were given" in first.notes
-    assert not first.steps[1].tool_result.ok
-    second = agent.run("what?")
-    assert "the answer cites no passage" in second.notes
-    assert "Sources (retrieved; the answer cites none):\n[1] doc1.txt\n[2] doc2.txt" in (
-        second.answer
-    )
-
-
-def test_passages_that_do_not_fit_the_context_window_are_dropped_from_the_end() -> None:
-    docs = [_doc(n, words=150) for n in range(1, 6)]
-    backend = ScriptedBackend(["fact1 [1]."], context_window=800)
-    agent = RAGAgent(backend, retriever=_Fixed(docs), k=5)
-    result = agent.run("what?")
-    assert result.status == "finished"
-    prompt = backend.prompts[0]
-    assert backend.count_tokens(prompt) + agent.generation.max_new_tokens <= 800
-    kept = [n for n in range(1, 6) if f"(doc{n}.txt)" in prompt]
-    assert kept and kept == list(range(1, len(kept) + 1)) and len(kept) < 5
-    assert any(note.startswith(f"kept {len(kept)} of 5 passages") for note in result.notes)
-
-
-def test_no_passage_found_still_asks_the_model_and_says_so() -> None:
-    backend = ScriptedBackend(["The passages do not say."])
-    result = RAGAgent(backend, retriever=_Fixed([])).run("what?")
-    assert "(no passage matched the question)" in backend.prompts[0]
-    assert result.answer.endswith("Sources: none (no passage was retrieved)")
-    assert result.steps[0].observation == "(no passage matched)"
-
-
-def test_empty_answer_is_an_error_and_bad_settings_are_refused(lexical_index: Path) -> None:
-    result = RAGAgent(ScriptedBackend(["   "]), retriever=_Fixed([_doc(1)])).run("q")
-    assert result.status == "error" and result.error == "the model wrote no answer"
-    with pytest.raises(ConfigError, match="k "):
-        RAGAgent(ScriptedBackend(), retriever=_Fixed([]), k=0)
+def test_retriever_settings_are_checked_when_the_agent_is_built(lexical_index: Path) -> None:
     with pytest.raises(ConfigError, match="only when the retriever is given by name"):
         RAGAgent(ScriptedBackend(), retriever=BM25Retriever(lexical_index), index=lexical_index)
     with pytest.raises(ConfigError, match="does not exist"):
