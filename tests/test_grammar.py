@@ -124,7 +124,7 @@ def test_tool_names_that_are_not_rule_names_still_make_a_valid_grammar() -> None
         ('root ::= "a"{2,3}', "aa", True),
         ('root ::= "a"{2,3}', "aaaa", False),
         ('root ::= [a-c]+ "!"?', "abcab!", True),
-        ('root ::= [^a-c]', "b", False),
+        ("root ::= [^a-c]", "b", False),
         ('root ::= ("x" | "y" "z")*', "xyzx", True),
         ('root ::= ("x" | "y" "z")*', "xy", False),
         ('root ::= "\\n" "\\""', '\n"', True),
