@@ -203,12 +203,25 @@ def test_plugins_options_lists_each_section_and_provider_option(providers, monke
     }
 
 
-def _hookspec_names() -> list[str]:
-    return sorted(n for n in dir(hookspecs) if hasattr(getattr(hookspecs, n), "agentcore_spec"))
+def _hook_names() -> list[str]:
+    """Every hook pluggy knows for agentcore, read from the plugin manager itself."""
+    return sorted(n for n in dir(AgentcorePluginManager(allow=set()).hook) if n[0] != "_")
 
 
-@pytest.mark.parametrize("hook", _hookspec_names())
+def test_the_plugin_manager_knows_exactly_the_declared_hookspecs():
+    declared = {n for n in dir(hookspecs) if hasattr(getattr(hookspecs, n), "agentcore_spec")}
+    assert set(_hook_names()) == declared
+
+
+@pytest.mark.parametrize("hook", _hook_names())
 def test_every_hookspec_has_a_test_that_implements_it(hook):
     pattern = re.compile(rf"^\s*def {hook}\(", re.MULTILINE)
     implementing = [p.name for p in TESTS.glob("test_*.py") if pattern.search(p.read_text())]
     assert implementing, f"no test module under tests/ implements the {hook} hook"
+
+
+@pytest.mark.parametrize("hook", _hook_names())
+def test_every_hookspec_is_documented_in_the_readme(hook):
+    readme = (TESTS.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Writing a plugin", 1)[1].split("\n## ", 1)[0]
+    assert f"`{hook}" in section, f"hook {hook} is missing from the README's hooks table"
