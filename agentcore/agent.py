@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from agentcore.backends import LLMBackend, RetryCallback, TokenCallback
+from agentcore.defaults import DEFAULT_BACKEND
 from agentcore.errors import AgentcoreError, ConfigError, RunCancelled
 from agentcore.guardrails import Guardrails, RunContext, RunRefused
 from agentcore.models import (
@@ -34,8 +35,6 @@ from agentcore.untrusted import Markers, PromptGuard
 
 if TYPE_CHECKING:
     from agentcore.memory import Conversation
-
-DEFAULT_BACKEND = "llama-cpp"
 
 
 class RunStream:

@@ -16,8 +16,9 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar
 
-from agentcore.agent import DEFAULT_BACKEND, RunStream
+from agentcore.agent import RunStream
 from agentcore.backends import RetryCallback, TokenCallback
+from agentcore.defaults import DEFAULT_BACKEND
 from agentcore.errors import ConfigError
 from agentcore.memory import (
     Conversation,

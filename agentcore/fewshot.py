@@ -21,8 +21,9 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from agentcore.agent import DEFAULT_BACKEND, Agent
+from agentcore.agent import Agent
 from agentcore.backends import LLMBackend
+from agentcore.defaults import DEFAULT_BACKEND
 from agentcore.errors import ConfigError
 from agentcore.models import GenerationConfig, RunStatus, Step, StepKind
 from agentcore.run import Run

@@ -215,23 +215,6 @@ def storage_redactor(run: RunContext) -> Redactor | None:
     """
 
 
-def _event_names() -> list[str]:
-    return [
-        name
-        for name, value in globals().items()
-        if name.startswith(("on_", "before_", "after_")) and callable(value)
-    ]
-
-
-EVENT_HOOKS: tuple[str, ...] = tuple(_event_names())
-PROVIDER_HOOKS: tuple[str, ...] = (
-    "register_backends",
-    "register_tools",
-    "register_retrievers",
-    "register_executors",
-    "register_stores",
-    "register_settings",
-)
 GUARDRAIL_HOOKS: tuple[str, ...] = (
     "check_input",
     "check_output",
@@ -239,4 +222,4 @@ GUARDRAIL_HOOKS: tuple[str, ...] = (
     "storage_redactor",
 )
 
-__all__ = ["EVENT_HOOKS", "GUARDRAIL_HOOKS", "PROVIDER_HOOKS", "hookimpl", "hookspec"]
+__all__ = ["GUARDRAIL_HOOKS", "hookimpl", "hookspec"]

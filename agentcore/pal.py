@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from agentcore.agent import DEFAULT_BACKEND, Agent
+from agentcore.agent import Agent
 from agentcore.backends import LLMBackend
+from agentcore.defaults import DEFAULT_BACKEND
 from agentcore.errors import ConfigError
 from agentcore.executors import CodeExecutor
 from agentcore.models import (

@@ -21,8 +21,9 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from agentcore.agent import DEFAULT_BACKEND, Agent
+from agentcore.agent import Agent
 from agentcore.backends import LLMBackend
+from agentcore.defaults import DEFAULT_BACKEND
 from agentcore.errors import ConfigError, PromptTooLongError
 from agentcore.models import (
     Action,

@@ -23,8 +23,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar, Protocol
 
-from agentcore.agent import DEFAULT_BACKEND, Agent
+from agentcore.agent import Agent
 from agentcore.backends import LLMBackend
+from agentcore.defaults import DEFAULT_BACKEND
 from agentcore.errors import ConfigError
 from agentcore.models import (
     Action,

@@ -20,6 +20,7 @@ from typing import Any
 import click
 
 from agentcore.cli.commands import _parse_options, _parse_settings
+from agentcore.defaults import DEFAULT_BACKEND
 from agentcore.errors import ConfigError
 
 
@@ -55,7 +56,7 @@ def load_example(spec: str) -> Any:
     show_default=True,
     help="Conversation id; the same id continues an earlier conversation.",
 )
-@click.option("--backend", "-b", default="llama-cpp", show_default=True)
+@click.option("--backend", "-b", default=DEFAULT_BACKEND, show_default=True)
 @click.option("--model", "-m", default=None)
 @click.option("--option", "-o", "backend_options", multiple=True, metavar="KEY=VALUE")
 @click.option("--tool", "-t", "tools", multiple=True, help="Tools for the 'assistant' example.")

@@ -11,6 +11,7 @@ import json
 import click
 
 from agentcore.cli.lazy import LazyGroup
+from agentcore.defaults import DEFAULT_BACKEND
 
 #: ``--grammar`` choices → ``ReActAgent(constrain=...)``.
 GRAMMAR_MODES: dict[str, bool | None] = {"repair": None, "always": True, "never": False}
@@ -177,7 +178,7 @@ def _generation_options(function):
         click.option(
             "--backend",
             "-b",
-            default="llama-cpp",
+            default=DEFAULT_BACKEND,
             show_default=True,
             help="LLM backend (see `agentcore plugins`).",
         ),

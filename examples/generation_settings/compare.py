@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 
+from agentcore.defaults import DEFAULT_BACKEND
 from agentcore.models import GenerationConfig
 from agentcore.plugins import get_plugin_manager
 from agentcore.untrusted import for_terminal
@@ -28,7 +29,7 @@ SETTINGS: list[tuple[str, GenerationConfig]] = [
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="qwen2.5-coder-0.5b")
-    parser.add_argument("--backend", default="llama-cpp", help="llama-cpp or transformers")
+    parser.add_argument("--backend", default=DEFAULT_BACKEND, help="llama-cpp or transformers")
     parser.add_argument("--prompt", default="Suggest a name for a small seaside bookshop:")
     parser.add_argument("--max-new-tokens", type=int, default=16)
     parser.add_argument("--samples", type=int, default=3, help="samples per setting")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from agentcore.defaults import DEFAULT_BACKEND
 from agentcore.fewshot import PromptAgent
 from agentcore.plugins import get_plugin_manager
 
@@ -22,7 +23,7 @@ def main() -> None:
     parser.add_argument("--model", default="qwen2.5-coder-0.5b")
     args = parser.parse_args()
     pm = get_plugin_manager()
-    backend = pm.create("backend", "llama-cpp", model=args.model)
+    backend = pm.create("backend", DEFAULT_BACKEND, model=args.model)
     shots = (0, 1, 3, 5)
     print(f"{'review':<58} {'gold':>8} " + " ".join(f"{f'k={k}':>9}" for k in shots))
     for review, gold in REVIEWS:
@@ -32,7 +33,7 @@ def main() -> None:
         ]
         print(f"{review[:56]:<58} {gold:>8} " + " ".join(f"{a:>9}" for a in answers))
 
-    small = pm.create("backend", "llama-cpp", model=args.model, n_ctx=SMALL_CONTEXT)
+    small = pm.create("backend", DEFAULT_BACKEND, model=args.model, n_ctx=SMALL_CONTEXT)
     result = PromptAgent(small, prompt="classify/sentiment", shots=5).run(REVIEWS[0][0])
     print(
         f"\nWith a {SMALL_CONTEXT}-token context window and shots=5: used {result.shots} exemplars "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from agentcore import PALAgent
+from agentcore.defaults import DEFAULT_BACKEND
 from agentcore.fewshot import PromptAgent
 from agentcore.plugins import get_plugin_manager
 from agentcore.untrusted import for_terminal
@@ -33,7 +34,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", default=None, help="default: the embedded default model")
     args = parser.parse_args()
-    backend = get_plugin_manager().create("backend", "llama-cpp", model=args.model)
+    backend = get_plugin_manager().create("backend", DEFAULT_BACKEND, model=args.model)
     agents = {"PAL": PALAgent(backend), "CoT": PromptAgent(backend, prompt="cot/math")}
     print(
         f"{'problem':<40} {'gold':>5} " + " ".join(f"{n + ' answer':>12} {'s':>5}" for n in agents)

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from agentcore import ReActAgent
+from agentcore.defaults import DEFAULT_BACKEND
 from agentcore.scoring import exact_match
 
 DATA = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "hotpotqa_questions.jsonl.gz"
@@ -21,7 +22,7 @@ def main() -> None:
     args = parser.parse_args()
     with gzip.open(DATA, "rt", encoding="utf-8") as handle:
         questions = [json.loads(line) for line in handle][: args.n]
-    agent = ReActAgent("llama-cpp", model=args.model, max_steps=args.max_steps)
+    agent = ReActAgent(DEFAULT_BACKEND, model=args.model, max_steps=args.max_steps)
     correct = 0
     for item in questions:
         result = agent.run(item["question"])
