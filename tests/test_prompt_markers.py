@@ -34,22 +34,26 @@ def renamed_prompt(tmp_path: Path) -> Path:
     return path
 
 
-def _agent(scripted, pm, tools, prompt: Path, *completions: str, **kwargs) -> ReActAgent:
-    backend = scripted(*completions, supports_grammar=True)
-    return ReActAgent(backend, tools=tools, prompt=str(prompt), plugin_manager=pm, **kwargs)
+LOOK = " I look it up.\nAct 1: search[Arthur's Magazine]"
+FINISH = " It started in 1844.\nAct 2: finish[1844]"
 
 
-def test_parsing_stops_and_prompts_follow_renamed_markers(
-    scripted, pm, encyclopedia_tools, renamed_prompt
-) -> None:
-    agent = _agent(
-        scripted,
-        pm,
-        encyclopedia_tools,
-        renamed_prompt,
-        " I look it up.\nAct 1: search[Arthur's Magazine]\nResult 1: invented by the model",
-        " It started in 1844.\nAct 2: finish[1844]",
-    )
+@pytest.fixture
+def agent_with(scripted, pm, encyclopedia_tools, renamed_prompt):
+    """A ReAct agent on the renamed prompt, replaying the given completions."""
+
+    def make(*completions: str, **kwargs) -> ReActAgent:
+        backend = scripted(*completions, supports_grammar=True)
+        return ReActAgent(
+            backend, tools=encyclopedia_tools, prompt=str(renamed_prompt), plugin_manager=pm,
+            **kwargs,
+        )  # fmt: skip
+
+    return make
+
+
+def test_parsing_stops_and_prompts_follow_renamed_markers(agent_with) -> None:
+    agent = agent_with(LOOK + "\nResult 1: invented by the model", FINISH)
     assert (agent.labels.thought, agent.labels.action, agent.labels.numbered) == (
         "Reasoning",
         "Act",
@@ -76,18 +80,8 @@ def test_parsing_stops_and_prompts_follow_renamed_markers(
     assert "Action" not in grammar
 
 
-def test_final_answer_nudge_uses_the_renamed_markers(
-    scripted, pm, encyclopedia_tools, renamed_prompt
-) -> None:
-    agent = _agent(
-        scripted,
-        pm,
-        encyclopedia_tools,
-        renamed_prompt,
-        " I look it up.\nAct 1: search[Arthur's Magazine]",
-        "1844]",
-        max_steps=1,
-    )
+def test_final_answer_nudge_uses_the_renamed_markers(agent_with) -> None:
+    agent = agent_with(LOOK, "1844]", max_steps=1)
     result = agent.run(QUESTION)
     assert result.status is RunStatus.MAX_STEPS
     assert result.answer == "1844"
@@ -95,17 +89,8 @@ def test_final_answer_nudge_uses_the_renamed_markers(
 
 
 @pytest.mark.parametrize("stream_tokens", [True, False])
-def test_live_display_follows_renamed_markers(
-    scripted, pm, encyclopedia_tools, renamed_prompt, stream_tokens: bool
-) -> None:
-    agent = _agent(
-        scripted,
-        pm,
-        encyclopedia_tools,
-        renamed_prompt,
-        " I look it up.\nAct 1: search[Arthur's Magazine]",
-        " It started in 1844.\nAct 2: finish[1844]",
-    )
+def test_live_display_follows_renamed_markers(agent_with, stream_tokens: bool) -> None:
+    agent = agent_with(LOOK, FINISH)
 
     @click.command()
     def show() -> None:
