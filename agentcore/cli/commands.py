@@ -365,12 +365,7 @@ def run_react(
         constrain=GRAMMAR_MODES[grammar_mode],
         **options,
     )
-    _run_agent(
-        agent,
-        question,
-        as_json=kwargs.pop("as_json"),
-        quiet=kwargs.pop("quiet"),
-    )
+    _run_agent(agent, question, as_json=kwargs["as_json"], quiet=kwargs["quiet"])
 
 
 @run_group.command("pal")
@@ -404,12 +399,7 @@ def run_pal(problem: str, executor: str, retries: int, timeout_s: float, **kwarg
         timeout_s=timeout_s,
         **_agent_options(kwargs, PALAgent.default_generation),
     )
-    _run_agent(
-        agent,
-        problem,
-        as_json=kwargs.pop("as_json"),
-        quiet=kwargs.pop("quiet"),
-    )
+    _run_agent(agent, problem, as_json=kwargs["as_json"], quiet=kwargs["quiet"])
 
 
 @run_group.command("prompt")
@@ -423,12 +413,7 @@ def run_prompt(text: str, **kwargs) -> None:
     from agentcore.fewshot import PromptAgent
 
     agent = PromptAgent(**_agent_options(kwargs, PromptAgent.default_generation))
-    _run_agent(
-        agent,
-        text,
-        as_json=kwargs.pop("as_json"),
-        quiet=kwargs.pop("quiet"),
-    )
+    _run_agent(agent, text, as_json=kwargs["as_json"], quiet=kwargs["quiet"])
 
 
 # --- models and prompts -------------------------------------------------------------------

@@ -73,9 +73,4 @@ def run_rag(
         k=k,
         **_agent_options(kwargs, RAGAgent.default_generation),
     )
-    _run_agent(
-        agent,
-        question,
-        as_json=kwargs.pop("as_json"),
-        quiet=kwargs.pop("quiet"),
-    )
+    _run_agent(agent, question, as_json=kwargs["as_json"], quiet=kwargs["quiet"])
