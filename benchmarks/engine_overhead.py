@@ -13,21 +13,28 @@ Two ratios come out of the same run, with their targets (issue 10):
 The side-by-side with smolagents and LangGraph is benchmarks/peers/compare.py (they are
 installed in their own virtualenv by benchmarks/peers/setup.sh).
 
+The pooled worker's cost is shown beside a thread started per call and beside a bare
+queue-and-lock round trip to a waiting thread: the floor under any time limit that runs the
+call on another thread (which is what lets the caller stop waiting for a stuck tool).
+
 Run: .venv/bin/python benchmarks/engine_overhead.py [--steps 20] [--runs 30]
 """
 
 from __future__ import annotations
 
 import argparse
+import queue
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 from agentcore import ReActAgent, tool
 from agentcore.builtin.scripted import ScriptedBackend
 from agentcore.plugins import AgentcorePluginManager
+from agentcore.tool_workers import call_with_time_limit
 
 
 @tool(timeout_s=None)
@@ -82,6 +89,49 @@ def step_times(steps: int, runs: int) -> dict[str, float]:
     return {name: statistics.median(values) for name, values in per_step.items()}
 
 
+def hand_offs(calls: int) -> dict[str, float]:
+    """Seconds per cross-thread call: a thread started per call (the old way), the pooled
+    worker (:func:`call_with_time_limit`), and a bare queue-and-lock round trip to a waiting
+    thread, the floor under any design that runs the call on another thread."""
+
+    def echo(text: str) -> str:
+        return text
+
+    def thread_per_call() -> None:
+        thread = threading.Thread(target=echo, args=("a",), daemon=True)
+        thread.start()
+        thread.join(30)
+
+    jobs: queue.SimpleQueue[threading.Lock] = queue.SimpleQueue()
+
+    def answer() -> None:
+        while True:
+            jobs.get().release()
+
+    threading.Thread(target=answer, daemon=True).start()
+
+    def round_trip() -> None:
+        done = threading.Lock()
+        done.acquire()
+        jobs.put(done)
+        done.acquire()
+
+    ways = {
+        "thread": thread_per_call,
+        "pooled": lambda: call_with_time_limit(echo, {"text": "a"}, 30),
+        "floor": round_trip,
+    }
+    out: dict[str, float] = {}
+    for name, call in ways.items():
+        for _ in range(calls // 10):  # warm-up
+            call()
+        started = time.perf_counter()
+        for _ in range(calls):
+            call()
+        out[name] = (time.perf_counter() - started) / calls
+    return out
+
+
 def verdict(ratio: float, target: float) -> str:
     return f"{ratio:.2f}× (target ≤ {target:g}×: {'met' if ratio <= target else 'NOT met'})"
 
@@ -104,6 +154,7 @@ def main() -> None:
         args.runs,
     )
     step = step_times(args.steps, args.runs)
+    hand = hand_offs(5000)
 
     rows: list[tuple[str, str]] = [
         (
@@ -115,6 +166,9 @@ def main() -> None:
             f"{step['noop_limited'] * 1e3:.3f} ms",
         ),
         ("  ratio, time limit / none", verdict(step["noop_limited"] / step["noop"], 1.5)),
+        ("  cross-thread call, a thread started per call", f"{hand['thread'] * 1e3:.3f} ms"),
+        ("  cross-thread call, pooled worker", f"{hand['pooled'] * 1e3:.3f} ms"),
+        ("  cross-thread call, bare queue+lock round trip", f"{hand['floor'] * 1e3:.3f} ms"),
         ("python -c pass (interpreter floor)", f"{starts['floor'] * 1e3:.0f} ms"),
         ("python -c 'import agentcore'", f"{starts['import'] * 1e3:.0f} ms"),
         ("agentcore --help (no plugin imported)", f"{starts['help'] * 1e3:.0f} ms"),
