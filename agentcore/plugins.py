@@ -6,6 +6,8 @@ implements a hook that does not exist, is reported (name, entry point, error)
 and skipped; the others still load. ``AGENTCORE_PLUGINS`` (allow-list) and
 ``AGENTCORE_DISABLE_PLUGINS`` (deny-list), both comma-separated plugin names,
 restrict which entry points load; the API takes the same lists.
+``AGENTCORE_TRACE_PLUGINS=1`` writes every hook call to standard error
+(:mod:`agentcore.hook_tracing`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import pluggy
 
 from agentcore import hookspecs
 from agentcore.errors import ConfigError, NotFoundError
+from agentcore.hook_tracing import trace_hook_calls, tracing_requested
 from agentcore.plugin_selection import ALLOW_ENV, DENY_ENV, env_names, is_wanted, names
 
 if TYPE_CHECKING:
@@ -216,6 +219,8 @@ class AgentcorePluginManager:
     ) -> None:
         self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
         self.pm.add_hookspecs(hookspecs)
+        if tracing_requested():
+            trace_hook_calls(self.pm)
         self.failures: list[PluginFailure] = []
         self.infos: dict[str, PluginInfo] = {}
         self.allow = names(allow) if allow is not None else env_names(ALLOW_ENV)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import re
 
 import click
 import pytest
@@ -10,6 +12,7 @@ from click.testing import CliRunner
 
 from agentcore.builtin.scripted import ScriptedBackend
 from agentcore.cli.render import LiveRenderer
+from agentcore.hook_tracing import trace_hook_calls
 from agentcore.hookspecs import hookimpl
 from agentcore.models import RunStatus
 from agentcore.plugins import AgentcorePluginManager
@@ -146,3 +149,42 @@ def test_the_live_view_shows_a_plugin_failure_as_one_line_and_json_carries_it(pm
     assert [line for line in out.output.splitlines() if "disk full" in line] == [
         f"warning: {warning}"
     ]
+
+
+def test_tracing_shows_each_hook_call_in_pluggys_order_and_its_result(pm):
+    """AGENTCORE_TRACE_PLUGINS: pluggy's hook call monitoring, one line per call and result."""
+
+    class Plain(Named):
+        @hookimpl
+        def on_step(self, run_id, step):
+            return self.name
+
+    class Last(Named):
+        @hookimpl(trylast=True)
+        def on_step(self, run_id, step):
+            raise RuntimeError("disk full")
+
+    out = io.StringIO()
+    undo = trace_hook_calls(pm.pm, out)
+    try:
+        run_with(pm, Last("last", []), Plain("early", []), Plain("late", []))
+    finally:
+        undo()
+    lines = out.getvalue().splitlines()
+    calls = [line for line in lines if line.startswith("hook on_step(")]
+    assert calls and all(line.endswith("→ late, early, last") for line in calls)
+    assert "run_id='" in calls[0] and "step=Step(" in calls[0]
+    # the failing implementation is guarded: the call returns what the others returned
+    assert any(re.match(r"hook on_step returned \['late', 'early'\] \(\d", ln) for ln in lines)
+    assert any(line.startswith("hook on_run_end(") for line in lines)
+
+
+def test_tracing_is_switched_on_by_the_environment(monkeypatch, capsys):
+    monkeypatch.setenv("AGENTCORE_TRACE_PLUGINS", "1")
+    traced = AgentcorePluginManager(allow={"scripted"})
+    ReActAgent(ScriptedBackend(list(FINISH)), tools=[], plugin_manager=traced).run("Capital?")
+    assert "hook on_run_start(" in capsys.readouterr().err
+    monkeypatch.setenv("AGENTCORE_TRACE_PLUGINS", "0")
+    quiet = AgentcorePluginManager(allow={"scripted"})
+    ReActAgent(ScriptedBackend(list(FINISH)), tools=[], plugin_manager=quiet).run("Capital?")
+    assert "hook " not in capsys.readouterr().err
