@@ -112,6 +112,7 @@ class Registry:
 
         from agentcore.tools import Tool
 
+        self.failures = failures
         self.providers: dict[str, dict[str, Provider[Any]]] = {
             kind: {} for kind in (*self.KINDS, self.SETTING)
         }
@@ -192,10 +193,16 @@ class Registry:
         try:
             return self.providers[kind][name]
         except KeyError:
-            hint = (
-                "Install the plugin that provides it, or check AGENTCORE_PLUGINS / "
-                "AGENTCORE_DISABLE_PLUGINS; `agentcore plugins` lists what is loaded"
-            )
+            failed = [f for f in self.failures if f.entry_point not in (*self.KINDS, self.SETTING)]
+            if failed:  # the plugin that provides it may be one that did not load
+                hint = "These plugins failed to load and may provide it: " + "; ".join(
+                    f"{f.name} ({f.error})" for f in failed
+                )
+            else:
+                hint = (
+                    "Install the plugin that provides it, or check AGENTCORE_PLUGINS / "
+                    "AGENTCORE_DISABLE_PLUGINS; `agentcore plugins` lists what is loaded"
+                )
             raise NotFoundError(kind, name, self.names(kind), hint) from None
 
     def by_plugin(self) -> dict[str, dict[str, list[str]]]:

@@ -138,8 +138,14 @@ def list_prompts() -> list[str]:
 
 def load_prompt(name: str) -> PromptTemplate:
     """Load a prompt by name (``react/wikipedia``) or by path to a TOML file."""
-    if name.endswith(".toml") and Path(name).expanduser().is_file():
+    if name.endswith(".toml"):  # a file path, not a name
         path = Path(name).expanduser()
+        if not path.is_file():
+            what = "is a directory" if path.is_dir() else "does not exist"
+            raise ConfigError(
+                f"prompt file {name} {what} (looked at {path.resolve()}); give the path to a "
+                "TOML prompt file, or a prompt name without .toml (`agentcore prompts` lists them)"
+            )
         return _parse(name, str(path), path.read_text(encoding="utf-8"))
     for root in prompt_dirs():
         candidate = root.joinpath(*f"{name}.toml".split("/"))

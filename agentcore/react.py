@@ -88,7 +88,7 @@ class ReActAgent(Agent):
         super().__init__(backend, **options)
         self.tools: dict[str, Tool] = {}
         for item in tools:
-            tool_obj = item if isinstance(item, Tool) else self.pm.tool(item)
+            tool_obj = self._resolve_tool(item)
             if tool_obj.name.lower() == FINISH:
                 raise ConfigError("'finish' is reserved for the final answer; rename the tool")
             self.tools[tool_obj.name] = tool_obj
@@ -106,6 +106,20 @@ class ReActAgent(Agent):
             else template.numbered("step_prefix"),
         )
         self.stops = template.stop_sequences(*self.stop_parts)
+
+    def _resolve_tool(self, item: str | Tool) -> Tool:
+        """A tool given by object or by registered name; anything else is a clear error."""
+        if isinstance(item, Tool):
+            return item
+        if isinstance(item, str):
+            return self.pm.tool(item)
+        if callable(item):
+            name = getattr(item, "__name__", repr(item))
+            raise ConfigError(
+                f"tools: {name!r} is a plain function; decorate it with @tool "
+                "(from agentcore import tool) so the model is told its arguments and description"
+            )
+        raise ConfigError(f"tools: {item!r} is neither a tool name nor a Tool")
 
     def tool_names(self) -> list[str]:
         return list(self.tools)

@@ -10,6 +10,9 @@ observation tells the model what happened, never as an exception in the loop.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import functools
 import inspect
 import json
 import re
@@ -20,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic.errors import PydanticInvalidForJsonSchema, PydanticSchemaGenerationError
 
 from agentcore.errors import ConfigError
 from agentcore.models import ToolResult, ToolSpec
@@ -81,6 +85,7 @@ class Tool:
             )
         self.timeout_s = timeout_s
         self._context_param, self.arguments_model = _arguments_model(fn, self.name, arg_docs)
+        self._target = _awaiting(fn) if inspect.iscoroutinefunction(fn) else fn
         fields = self.arguments_model.model_fields
         only = next(iter(fields)) if len(fields) == 1 else None
         self._string_argument = (
@@ -167,7 +172,7 @@ class Tool:
         if self._context_param:
             kwargs[self._context_param] = context or ToolContext()
         try:
-            value = _call_with_timeout(self.fn, kwargs, self.timeout_s)
+            value = _call_with_timeout(self._target, kwargs, self.timeout_s)
         except ToolTimeoutError:
             return result(False, f"{self.name} timed out after {self.timeout_s:g} s.", "timeout")
         except ConfigError as exc:  # the tool's settings are wrong: the user must fix them
@@ -262,12 +267,58 @@ def _arguments_model(
             annotation,
             Field(default, description=arg_docs.get(param.name) or None),
         )
-    model = create_model(  # type: ignore[call-overload]
-        f"{tool_name}_arguments",
-        __config__=ConfigDict(extra="forbid"),
-        **fields,
-    )
+    unknown = sorted(set(arg_docs) - set(signature.parameters))
+    if unknown:
+        raise ValueError(
+            f"tool {tool_name!r}: the docstring describes {', '.join(map(repr, unknown))}, "
+            f"which {'is not a parameter' if len(unknown) == 1 else 'are not parameters'} "
+            f"(parameters: {', '.join(signature.parameters) or 'none'}); fix the name in Args:"
+        )
+    try:
+        model = create_model(  # type: ignore[call-overload]
+            f"{tool_name}_arguments",
+            __config__=ConfigDict(extra="forbid"),
+            **fields,
+        )
+        model.model_json_schema()  # what the model is shown: it must exist, now
+    except (PydanticSchemaGenerationError, PydanticInvalidForJsonSchema):
+        raise _unschemable(tool_name, fields) from None
     return context_param, model
+
+
+def _unschemable(tool_name: str, fields: dict[str, Any]) -> ValueError:
+    """The error naming the parameter whose type no JSON schema can describe to a model."""
+    for name, (annotation, info) in fields.items():
+        try:
+            create_model("probe", **{name: (annotation, info)}).model_json_schema()
+        except (PydanticSchemaGenerationError, PydanticInvalidForJsonSchema):
+            shown = annotation.__name__ if isinstance(annotation, type) else repr(annotation)
+            return ValueError(
+                f"tool {tool_name!r}: parameter {name!r} has type {shown}, which a JSON "
+                "schema cannot describe to the model; use str, int, float, bool, a Literal, "
+                "a list or dict of those, or a pydantic model"
+            )
+    return ValueError(f"tool {tool_name!r}: its parameters have no JSON schema")
+
+
+def _awaiting(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``async def`` tools run to completion on an event loop of their own.
+
+    A tool call runs on a worker thread (or inline with no time limit), where no loop runs,
+    so ``asyncio.run`` gives the coroutine one; a caller already inside a running loop on
+    this thread gets the call on a worker thread instead of a "loop is running" error.
+    """
+
+    @functools.wraps(fn)
+    def run(**kwargs: Any) -> Any:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(fn(**kwargs))
+        with concurrent.futures.ThreadPoolExecutor(1) as own_thread:
+            return own_thread.submit(asyncio.run, fn(**kwargs)).result()
+
+    return run
 
 
 def _is_context(annotation: Any) -> bool:

@@ -101,6 +101,31 @@ def test_allow_and_deny_lists(plugin_site, monkeypatch):
     assert [i.name for i in AgentcorePluginManager().plugins()] == []  # scripted also denied
 
 
+def test_a_tool_whose_plugin_failed_to_load_is_named_with_the_failure(plugin_site):
+    pm = AgentcorePluginManager(allow={"good", "broken"})
+    with pytest.raises(NotFoundError) as info:
+        pm.tool("whisper")  # what the broken plugin would have provided
+    message = str(info.value)
+    assert "unknown tool 'whisper'; available: shout" in message
+    assert "failed to load and may provide it: broken (" in message
+    assert "module_that_does_not_exist" in message
+
+
+def test_a_plain_function_as_a_tool_says_to_decorate_it():
+    from agentcore.builtin.scripted import ScriptedBackend
+    from agentcore.errors import ConfigError
+    from agentcore.react import ReActAgent
+
+    def weather(city: str) -> str:
+        return city
+
+    pm = AgentcorePluginManager(allow={"scripted"})
+    with pytest.raises(ConfigError, match=r"'weather' is a plain function; decorate it with @tool"):
+        ReActAgent(ScriptedBackend([]), tools=[weather], plugin_manager=pm)
+    with pytest.raises(ConfigError, match="neither a tool name nor a Tool"):
+        ReActAgent(ScriptedBackend([]), tools=[42], plugin_manager=pm)
+
+
 def test_unknown_name_error_lists_what_exists():
     pm = AgentcorePluginManager(allow={"scripted"})
     with pytest.raises(NotFoundError) as info:

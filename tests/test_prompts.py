@@ -32,6 +32,15 @@ def test_shots_select_the_first_k_exemplars(shots):
     assert text.endswith("Q: How many?\n\n# solution in Python:\n")
 
 
+def test_a_missing_prompt_file_is_named_as_missing(tmp_path):
+    missing = tmp_path / "mine.toml"
+    with pytest.raises(ConfigError, match=r"prompt file .*mine.toml does not exist"):
+        load_prompt(str(missing))
+    with pytest.raises(ConfigError, match="is a directory"):
+        (tmp_path / "dir.toml").mkdir()
+        load_prompt(str(tmp_path / "dir.toml"))
+
+
 def test_fit_drops_exemplars_and_says_so():
     template = load_prompt("react/wikipedia")
     values = {"tools": "- search[entity]: Search.", "max_steps": 5}

@@ -1,3 +1,4 @@
+import asyncio
 import time
 
 import pytest
@@ -132,6 +133,66 @@ def test_definition_errors_are_clear():
         Tool(no_doc)
     with pytest.raises(ValueError, match="must be an identifier"):
         Tool(search.fn, name="bad name")
+
+
+def test_a_type_no_json_schema_can_describe_is_refused_at_tool_time():
+    from collections.abc import Callable
+
+    def callback(f: Callable[[int], int], n: int) -> str:
+        """Apply f."""
+        return str(f(n))
+
+    with pytest.raises(ValueError, match=r"parameter 'f' has type .*Callable\[\[int\], int\]"):
+        tool(callback)
+
+    class Opaque:
+        pass
+
+    def opaque(thing: Opaque) -> str:
+        """Use a thing."""
+        return ""
+
+    with pytest.raises(ValueError, match="parameter 'thing' has type Opaque"):
+        tool(opaque)
+
+
+def test_a_docstring_argument_that_names_no_parameter_is_reported():
+    def misdocumented(city: str) -> str:
+        """Weather for a city.
+
+        Args:
+            town: the city's name
+        """
+        return city
+
+    with pytest.raises(ValueError, match=r"describes 'town', which is not a parameter.*city"):
+        tool(misdocumented)
+
+
+@tool(timeout_s=5)
+async def slow_echo(text: str) -> str:
+    """Echo after an await."""
+    await asyncio.sleep(0.01)
+    return f"awaited {text}"
+
+
+@tool(timeout_s=None)
+async def inline_echo(text: str) -> str:
+    """Echo after an await, without a time limit (called on the caller's thread)."""
+    await asyncio.sleep(0)
+    return f"inline {text}"
+
+
+def test_async_tools_are_awaited_with_or_without_a_time_limit():
+    assert slow_echo.invoke({"text": "a"}).observation == "awaited a"
+    assert inline_echo.invoke({"text": "b"}).observation == "inline b"
+
+
+def test_an_async_tool_called_from_inside_a_running_loop_still_runs():
+    async def caller() -> str:  # e.g. an application calling agent.run from a coroutine
+        return inline_echo.invoke({"text": "c"}).observation
+
+    assert asyncio.run(caller()) == "inline c"
 
 
 def test_parse_docstring_google_and_sphinx():

@@ -32,6 +32,7 @@ import os
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from agentcore.models import Completion, GenerationConfig, Message, Timings, Usage
 from agentcore.plugin import (
@@ -96,10 +97,25 @@ class OpenAIBackend(LLMBackend):
             listing = self._http.get_json("/models")
         except HTTPStatusError as exc:
             if exc.status in (404, 405):
+                self._refuse_missing_v1()
                 return {}
             raise
         entries = listing.get("data", []) if isinstance(listing, dict) else []
         return {str(e["id"]): e for e in entries if isinstance(e, dict) and "id" in e}
+
+    def _refuse_missing_v1(self) -> None:
+        """A base_url without its ``/v1`` is the usual slip: say so, rather than "no models"."""
+        base = self._http.base_url
+        if base.endswith("/v1"):
+            return
+        try:  # the same server, one level down: '//' paths are from the server's root
+            self._http.get_json("/" + urlsplit(base).path.rstrip("/") + "/v1/models")
+        except (HTTPStatusError, BackendError):
+            return
+        raise BackendError(
+            f"base_url {base} lacks /v1: the server answers the OpenAI API at {base}/v1; "
+            f"use -o base_url={base}/v1"
+        )
 
     def _choose_model(self, model: str | None, served: dict[str, dict[str, Any]]) -> str:
         if model:

@@ -230,6 +230,16 @@ def test_options_are_checked(fake_server):
         OpenAIBackend(base_url="ftp://127.0.0.1/v1")
 
 
+def test_a_base_url_without_v1_is_named_as_the_mistake(fake_server):
+    root = fake_server.base_url.removesuffix("/v1")
+    with pytest.raises(BackendError, match=rf"lacks /v1.*use -o base_url={root}/v1$"):
+        OpenAIBackend(base_url=root)
+    # a server with no listing anywhere is not misdiagnosed: the model must be named instead
+    del fake_server.script["/v1/models"]
+    with pytest.raises(BackendError, match="lists no models; name one with --model"):
+        OpenAIBackend(base_url=root)
+
+
 def test_model_and_context_window_come_from_the_server_listing(fake_server):
     Reply = fake_server.Reply
     fake_server.script["/v1/models"] = lambda request: Reply(
