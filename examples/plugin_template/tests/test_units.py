@@ -3,6 +3,9 @@
 import pytest
 from agentcore_units.conversions import convert_units
 
+from agentcore import ReActAgent
+from agentcore.builtin.scripted import ScriptedBackend
+
 
 @pytest.mark.parametrize(
     ("args", "expected"),
@@ -24,3 +27,25 @@ def test_errors_are_observations_the_model_can_use():
     assert "unknown unit 'parsec'" in unknown.observation
     missing = convert_units.invoke({"value": 1})
     assert missing.error_kind == "invalid_arguments" and "from_unit" in missing.observation
+
+
+def test_an_agent_calls_the_tool_and_answers_from_its_observation():
+    """The tool inside an agent's loop: the scripted backend (a test tool, not a model) plays
+    the model's part, so what is checked is the plugin — its schema parsed from the model's
+    action, its result fed back as the observation the next step sees."""
+    backend = ScriptedBackend(
+        [
+            ' Convert it.\nAction 1: convert_units[{"value": 26.2, "from_unit": "miles",'
+            ' "to_unit": "km"}]',
+            " The tool says 42.1648 km.\nAction 2: finish[42.1648 km]",
+        ]
+    )
+    agent = ReActAgent(backend, tools=[convert_units], prompt="react/tools")
+    result = agent.run("How many kilometres is 26.2 miles?")
+    assert result.status == "finished", result.error
+    assert result.answer == "42.1648 km"
+    arguments = {"value": 26.2, "from_unit": "miles", "to_unit": "km"}
+    assert result.steps[0].action.arguments == arguments
+    assert result.steps[0].observation == "26.2 miles = 42.1648 km"
+    assert "Observation 1: 26.2 miles = 42.1648 km" in backend.prompts[1]
+    assert "- convert_units[" in backend.prompts[0]  # the model is told the tool and its schema
