@@ -94,7 +94,6 @@ class Agent:
         keep_prompts: bool = False,
     ) -> None:
         self.pm = plugin_manager or get_plugin_manager()
-        self.backend = self._resolve_backend(backend, model, backend_options or {})
         self.generation = self._resolve_generation(generation)
         self.template = (
             prompt
@@ -107,8 +106,18 @@ class Agent:
         self._guard: PromptGuard | None = None
         self._active: set[Run] = set()
         self._active_lock = threading.Lock()
+        self._resolve_parts()
+        # last: loading a model is what costs, so every other mistake is found before it
+        self.backend = self._resolve_backend(backend, model, backend_options or {})
 
     # -- construction helpers ----------------------------------------------------------------
+
+    def _resolve_parts(self) -> None:
+        """Build what the agent needs besides the model (tools, an executor, a retriever).
+
+        Called before the backend is built, so a misspelt tool or a missing index is
+        reported before a model is loaded. ``self.backend`` does not exist yet here.
+        """
 
     def _resolve_backend(
         self, backend: str | LLMBackend, model: str | None, options: dict[str, Any]

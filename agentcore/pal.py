@@ -54,13 +54,17 @@ class PALAgent(Agent):
     ) -> None:
         if retries < 0:
             raise ConfigError(f"retries must be 0 or more, got {retries}")
+        self._executor_choice = (executor, executor_options or {})
         super().__init__(backend, **options)
+        self.retries = retries
+        self.timeout_s = timeout_s
+
+    def _resolve_parts(self) -> None:
+        executor, executor_options = self._executor_choice
         if isinstance(executor, CodeExecutor):
             self.executor = executor
         else:
-            self.executor = self.pm.create("executor", executor, **(executor_options or {}))
-        self.retries = retries
-        self.timeout_s = timeout_s
+            self.executor = self.pm.create("executor", executor, **executor_options)
 
     def tool_names(self) -> list[str]:
         return [f"executor:{self.executor.name}"]

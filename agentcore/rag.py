@@ -70,21 +70,24 @@ class RAGAgent(Agent):
             raise ConfigError(f"k (passages to retrieve) must be at least 1, got {k}")
         if passage_chars < 20:
             raise ConfigError(f"passage_chars must be at least 20, got {passage_chars}")
-        super().__init__(backend, **options)
-        if isinstance(retriever, Retriever):
-            if index is not None or retriever_options:
-                raise ConfigError(
-                    "index/retriever_options apply only when the retriever is given by name; "
-                    "configure the retriever object itself instead"
-                )
-            self.retriever = retriever
-        else:
-            opts = dict(retriever_options or {})
-            if index is not None:
-                opts["index"] = os.fspath(index)
-            self.retriever = self.pm.create("retriever", retriever, **opts)
+        if isinstance(retriever, Retriever) and (index is not None or retriever_options):
+            raise ConfigError(
+                "index/retriever_options apply only when the retriever is given by name; "
+                "configure the retriever object itself instead"
+            )
+        self._retriever_choice = (retriever, index, dict(retriever_options or {}))
         self.k = k
         self.passage_chars = passage_chars
+        super().__init__(backend, **options)
+
+    def _resolve_parts(self) -> None:
+        retriever, index, opts = self._retriever_choice
+        if isinstance(retriever, Retriever):
+            self.retriever = retriever
+            return
+        if index is not None:
+            opts["index"] = os.fspath(index)
+        self.retriever = self.pm.create("retriever", retriever, **opts)
 
     def tool_names(self) -> list[str]:
         return [f"retriever:{self.retriever.name}"]

@@ -85,14 +85,8 @@ class ReActAgent(Agent):
     ) -> None:
         if max_steps < 1:
             raise ConfigError(f"max_steps must be at least 1, got {max_steps}")
+        self._tool_items = list(tools)
         super().__init__(backend, **options)
-        self.tools: dict[str, Tool] = {}
-        for item in tools:
-            tool_obj = self._resolve_tool(item)
-            if tool_obj.name.lower() == FINISH:
-                raise ConfigError("'finish' is reserved for the final answer; rename the tool")
-            self.tools[tool_obj.name] = tool_obj
-        self.specs: dict[str, ToolSpec] = {name: t.spec for name, t in self.tools.items()}
         self.max_steps = max_steps
         self.observation_chars = observation_chars
         self.step_reserve_tokens = step_reserve_tokens
@@ -106,6 +100,15 @@ class ReActAgent(Agent):
             else template.numbered("step_prefix"),
         )
         self.stops = template.stop_sequences(*self.stop_parts)
+
+    def _resolve_parts(self) -> None:
+        self.tools: dict[str, Tool] = {}
+        for item in self._tool_items:
+            tool_obj = self._resolve_tool(item)
+            if tool_obj.name.lower() == FINISH:
+                raise ConfigError("'finish' is reserved for the final answer; rename the tool")
+            self.tools[tool_obj.name] = tool_obj
+        self.specs: dict[str, ToolSpec] = {name: t.spec for name, t in self.tools.items()}
 
     def _resolve_tool(self, item: str | Tool) -> Tool:
         """A tool given by object or by registered name; anything else is a clear error."""

@@ -146,7 +146,7 @@ def test_chat_shows_messages_tool_output_and_replies_escaped():
 
 
 def test_error_messages_are_escaped():
-    result = invoke("run", "react", "q", "-b", "attack-down")
+    result = invoke("run", "react", "q", "-b", "attack-down", "-t", "hostile")
     assert result.exit_code == 1
     assert "Error: the server answered 502: page\\x1b]52;c;cm0gLXJmIH4=\\x07" in result.stderr
     assert_nothing_executes(result.output, RAW)

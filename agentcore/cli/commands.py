@@ -7,11 +7,14 @@ every plugin's commands, and imported only when one of them is used.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 import click
 
 from agentcore.cli.lazy import LazyGroup
 from agentcore.defaults import DEFAULT_BACKEND
+from agentcore.errors import AgentcoreError
 
 #: ``--grammar`` choices → ``ReActAgent(constrain=...)``.
 GRAMMAR_MODES: dict[str, bool | None] = {"repair": None, "always": True, "never": False}
@@ -276,14 +279,35 @@ def _agent_options(kwargs: dict, default) -> dict:
     }
 
 
-def _run_agent(agent, task: str, *, as_json: bool, quiet: bool) -> None:
+def _run_agent(build: Callable[[], Any], task: str, kwargs: dict[str, Any], kind: str) -> None:
+    """Build the agent (``build``), run ``task`` on it, and show or print the run.
+
+    Whatever fails before the run starts (a bad option or setting, a model that is missing)
+    still ends as a run: recorded with status ``error`` through ``on_run_end`` (so the run
+    store has it) and, with ``--json``, printed as that record, exit status 1.
+    """
     from agentcore.cli.render import LiveRenderer
+    from agentcore.cli.status import StatusLine
     from agentcore.models import RunStatus
     from agentcore.untrusted import for_terminal, json_for_terminal
 
+    as_json, quiet = kwargs["as_json"], kwargs["quiet"]
+    backend_name, model = kwargs["backend"], kwargs["model"]
+    live = not as_json and not quiet
+    status = StatusLine(enabled=live)
+    status.show(f"loading {backend_name}" + (f" ({model})" if model else ""))
+    try:
+        agent = build()
+    except (AgentcoreError, click.UsageError) as exc:
+        status.clear()
+        _setup_failed(kind, task, backend_name, model, exc, as_json=as_json)
+        raise
+    finally:
+        status.clear()
+
     renderer = None
-    if not as_json and not quiet:
-        renderer = LiveRenderer(agent)
+    if live:
+        renderer = LiveRenderer(agent, status=status)
         renderer.start(task, agent.backend.name, agent.backend.model_name)
     stream = agent.stream(
         task,
@@ -296,6 +320,8 @@ def _run_agent(agent, task: str, *, as_json: bool, quiet: bool) -> None:
                 renderer.step(step)
     except KeyboardInterrupt:
         agent.cancel()
+    finally:
+        status.clear()
     result = stream.result
     if as_json:  # the exact text, JSON-escaped; nothing a terminal would act on left raw
         click.echo(json_for_terminal(result.model_dump_json(indent=2)))
@@ -316,6 +342,31 @@ def _run_agent(agent, task: str, *, as_json: bool, quiet: bool) -> None:
     code = exit_codes[result.status]
     if code:
         raise SystemExit(code)
+
+
+def _setup_failed(
+    kind: str, task: str, backend: str, model: str | None, error: Exception, *, as_json: bool
+) -> None:
+    """Record a run that failed before it started; with ``--json``, print it and exit 1."""
+    from agentcore.models import RunResult, RunStatus
+    from agentcore.plugins import get_plugin_manager
+    from agentcore.untrusted import json_for_terminal
+
+    message = error.format_message() if isinstance(error, click.ClickException) else str(error)
+    record = RunResult(
+        agent=kind,
+        input=task,
+        status=RunStatus.ERROR,
+        error=message,
+        backend=backend,
+        model=model or "",
+    )
+    record.notes.append(f"failed before the run started ({type(error).__name__})")
+    for failure in get_plugin_manager().emit("on_run_end", result=record):
+        record.warnings.append(f"plugin {failure.name!r} failed in {failure.entry_point}")
+    if as_json:
+        click.echo(json_for_terminal(record.model_dump_json(indent=2)))
+        raise SystemExit(2 if isinstance(error, click.UsageError) else 1)
 
 
 @click.group("run", cls=LazyGroup, lazy={"rag": "agentcore.cli.rag_command:run_rag"})
@@ -357,15 +408,17 @@ def run_react(
     """Answer QUESTION by reasoning and acting with tools (ReAct)."""
     from agentcore.react import DEFAULT_TOOLS, ReActAgent
 
-    options = _agent_options(kwargs, ReActAgent.default_generation)
-    options["settings"].setdefault("wikipedia", {}).setdefault("mode", wiki)
-    agent = ReActAgent(
-        tools=list(tools) or list(DEFAULT_TOOLS),
-        max_steps=max_steps,
-        constrain=GRAMMAR_MODES[grammar_mode],
-        **options,
-    )
-    _run_agent(agent, question, as_json=kwargs["as_json"], quiet=kwargs["quiet"])
+    def build() -> ReActAgent:
+        options = _agent_options(dict(kwargs), ReActAgent.default_generation)
+        options["settings"].setdefault("wikipedia", {}).setdefault("mode", wiki)
+        return ReActAgent(
+            tools=list(tools) or list(DEFAULT_TOOLS),
+            max_steps=max_steps,
+            constrain=GRAMMAR_MODES[grammar_mode],
+            **options,
+        )
+
+    _run_agent(build, question, kwargs, ReActAgent.kind)
 
 
 @run_group.command("pal")
@@ -393,13 +446,15 @@ def run_pal(problem: str, executor: str, retries: int, timeout_s: float, **kwarg
     """Solve PROBLEM by having the model write a program that a sandbox runs (PAL)."""
     from agentcore.pal import PALAgent
 
-    agent = PALAgent(
-        executor=executor,
-        retries=retries,
-        timeout_s=timeout_s,
-        **_agent_options(kwargs, PALAgent.default_generation),
-    )
-    _run_agent(agent, problem, as_json=kwargs["as_json"], quiet=kwargs["quiet"])
+    def build() -> PALAgent:
+        return PALAgent(
+            executor=executor,
+            retries=retries,
+            timeout_s=timeout_s,
+            **_agent_options(dict(kwargs), PALAgent.default_generation),
+        )
+
+    _run_agent(build, problem, kwargs, PALAgent.kind)
 
 
 @run_group.command("prompt")
@@ -412,8 +467,10 @@ def run_prompt(text: str, **kwargs) -> None:
     """
     from agentcore.fewshot import PromptAgent
 
-    agent = PromptAgent(**_agent_options(kwargs, PromptAgent.default_generation))
-    _run_agent(agent, text, as_json=kwargs["as_json"], quiet=kwargs["quiet"])
+    def build() -> PromptAgent:
+        return PromptAgent(**_agent_options(dict(kwargs), PromptAgent.default_generation))
+
+    _run_agent(build, text, kwargs, PromptAgent.kind)
 
 
 # --- models and prompts -------------------------------------------------------------------

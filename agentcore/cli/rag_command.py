@@ -60,17 +60,19 @@ def run_rag(
     """Answer QUESTION from retrieved passages, citing them as [1], [2] (RAG)."""
     from agentcore.rag import RAGAgent
 
-    options = _parse_options(retriever_options, "--retriever-option")
-    if index is None and "index" not in options and retriever in ("hybrid", "bm25", "dense"):
-        raise click.UsageError(
-            f"the {retriever} retriever needs --index FILE "
-            "(build one with `agentcore index PATH --into FILE`)"
+    def build() -> RAGAgent:
+        options = _parse_options(retriever_options, "--retriever-option")
+        if index is None and "index" not in options and retriever in ("hybrid", "bm25", "dense"):
+            raise click.UsageError(
+                f"the {retriever} retriever needs --index FILE "
+                "(build one with `agentcore index PATH --into FILE`)"
+            )
+        return RAGAgent(
+            retriever=retriever,
+            index=index,
+            retriever_options=options,
+            k=k,
+            **_agent_options(dict(kwargs), RAGAgent.default_generation),
         )
-    agent = RAGAgent(
-        retriever=retriever,
-        index=index,
-        retriever_options=options,
-        k=k,
-        **_agent_options(kwargs, RAGAgent.default_generation),
-    )
-    _run_agent(agent, question, as_json=kwargs["as_json"], quiet=kwargs["quiet"])
+
+    _run_agent(build, question, kwargs, RAGAgent.kind)

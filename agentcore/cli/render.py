@@ -6,12 +6,18 @@ can hold escape sequences, which the terminal must show, never execute.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import click
 
 from agentcore.models import RunResult, RunStatus, Step, StepKind
 from agentcore.untrusted import for_terminal
+
+if TYPE_CHECKING:
+    from agentcore.cli.status import StatusLine
+
+TASK_SHOWN_CHARS = 300
+"""The most of a task the header shows: a 20,000-character question is not echoed whole."""
 
 
 class TranscriptFormat(Protocol):
@@ -40,10 +46,12 @@ class LiveRenderer:
         *,
         color: bool | None = None,
         stream_tokens: bool = True,
+        status: StatusLine | None = None,
     ) -> None:
         self.agent = agent
         self.color = color
         self.stream_tokens = stream_tokens
+        self.status = status  # "working on step N" while the model has not written anything
         self._open_step = False
         self._step_number = 1
 
@@ -53,28 +61,44 @@ class LiveRenderer:
 
     def start(self, task: str, backend: str, model: str) -> None:
         self._echo(f"{self.agent.kind} · {backend} · {model}", dim=True)
-        self._echo(f"Task: {task}", bold=True)
+        shown = " ".join(task.split())
+        if len(shown) > TASK_SHOWN_CHARS:
+            shown = f"{shown[:TASK_SHOWN_CHARS]}… ({len(task):,} characters)"
+        self._echo(f"Task: {shown}", bold=True)
+        self._waiting()
+
+    def _waiting(self) -> None:
+        if self.status is not None:
+            self.status.show(f"working on step {self._step_number}")
+
+    def _quiet_status(self) -> None:
+        if self.status is not None:
+            self.status.clear()
 
     def on_token(self, piece: str) -> None:
         if not self.stream_tokens:
             return
         if not self._open_step:
+            self._quiet_status()
             self._open_step = True
             self._echo(self._prefix(), nl=False, fg="cyan")
         self._echo(piece, nl=False, fg="cyan")
 
     def on_retry(self, step_index: int, reason: str) -> None:
         """The step's streamed text is discarded: say why, and stream the new attempt afresh."""
+        self._quiet_status()
         if self._open_step:
             self._echo("")
             self._open_step = False
         self._echo(f"  ↻ step {step_index}: {reason}", dim=True)
+        self._waiting()
 
     def _prefix(self) -> str:
         """What the prompt put before the model's text, so the stream reads as a transcript."""
         return self.agent.step_lead(self._step_number)
 
     def step(self, step: Step) -> None:
+        self._quiet_status()
         self._step_number = step.index + 1
         if self._open_step:
             self._echo("")
@@ -95,6 +119,7 @@ class LiveRenderer:
             f"{reuse} · {usage.completion_tokens} new tok{tool}]",
             dim=True,
         )
+        self._waiting()
 
     def _render_parsed(self, step: Step) -> None:
         if step.kind == StepKind.FINAL:
@@ -115,6 +140,7 @@ class LiveRenderer:
         return f"{result.tool} ({status}): {observation}"
 
     def finish(self, result: RunResult) -> None:
+        self._quiet_status()
         if self._open_step:
             self._echo("")
         for note in result.notes:

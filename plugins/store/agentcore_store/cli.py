@@ -17,7 +17,7 @@ from agentcore_store.config import describe_setting, store_path
 from agentcore_store.errors import StoreError
 
 CLI_WAIT_S = 10.0
-STATUSES = ("running", "finished", "max_steps", "error", "cancelled", "refused")
+STATUSES = ("running", "lost", "finished", "max_steps", "error", "cancelled", "refused")
 
 
 def _path() -> Path:

@@ -95,8 +95,16 @@ def resolve_run_id(con: Any, reference: str) -> str:
 def list_runs(
     con: Any, *, limit: int, status: str | None = None, agent: str | None = None
 ) -> list[dict[str, Any]]:
-    """The most recent runs first."""
+    """The most recent runs first.
+
+    ``status`` may be ``lost`` (a ``running`` row whose process is gone) or ``running`` (one
+    whose process is alive or cannot be told): both are told apart from the stored
+    ``running`` rows by their process, so those rows are read whole and then cut to ``limit``.
+    """
     where, params = [], []
+    label = status if status in ("running", "lost") else None
+    if label:
+        status = "running"
     if status:
         where.append("status = ?")
         params.append(status)
@@ -104,11 +112,17 @@ def list_runs(
         where.append("agent = ?")
         params.append(agent)
     clause = f"WHERE {' AND '.join(where)}" if where else ""
-    sql = f"SELECT {LIST_COLUMNS} FROM runs {clause} ORDER BY started_at DESC LIMIT ?"
-    rows = records(con.execute(sql, [*params, limit]))
-    ratings = latest_feedback(con, [r["run_id"] for r in rows])
+    sql = f"SELECT {LIST_COLUMNS} FROM runs {clause} ORDER BY started_at DESC"
+    rows = records(
+        con.execute(sql if label else sql + " LIMIT ?", params if label else [*params, limit])
+    )
     for row in rows:
         annotate_liveness(row)
+    if label:
+        lost = [row for row in rows if row["process_alive"] is False]
+        rows = (lost if label == "lost" else [r for r in rows if r not in lost])[:limit]
+    ratings = latest_feedback(con, [r["run_id"] for r in rows])
+    for row in rows:
         row["rating"] = ratings.get(row["run_id"], {}).get("rating")
     return rows
 

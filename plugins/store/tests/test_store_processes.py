@@ -48,7 +48,16 @@ def test_a_killed_process_leaves_a_running_row_shown_as_lost(store, sql):
 
     with open_store(store, wait_s=5) as con:
         [listed] = list_runs(con, limit=5)
-    assert (listed["run_id"], listed["pid"], listed["process_alive"]) == (run_id, pid, False)
+        assert (listed["run_id"], listed["pid"], listed["process_alive"]) == (run_id, pid, False)
+        assert [r["run_id"] for r in list_runs(con, limit=5, status="lost")] == [run_id]
+        assert list_runs(con, limit=5, status="running") == []  # its process is gone
+    # the CLI filter a user types: `agentcore runs --status lost`
+    env = {**os.environ, "AGENTCORE_STORE": str(store)}
+    shown = subprocess.run(
+        [sys.executable, "-m", "agentcore.cli", "runs", "--status", "lost", "--json"],
+        env=env, capture_output=True, text=True, timeout=HANG_GUARD_S, check=True,
+    )  # fmt: skip
+    assert '"run_id": "' + run_id in shown.stdout
 
 
 @pytest.fixture
