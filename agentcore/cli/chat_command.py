@@ -9,6 +9,7 @@ agent needs (a database, local services) and return a cleanup callable.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import inspect
@@ -166,27 +167,69 @@ def _user_messages(scripted: list[str]) -> Iterator[str]:
             _show(f"you> {message}", bold=True)
             yield message
         return
-    click.secho("Type a message (Ctrl-D or 'exit' to end).", dim=True)
-    while True:
-        try:
-            message = click.prompt("you", prompt_suffix="> ")
-        except (EOFError, click.Abort):
-            click.echo()
-            return
-        if message.strip().lower() in ("exit", "quit"):
-            return
-        yield message
+    click.secho("Type a message (Ctrl-D or 'exit' to end; ↑/↓ recall earlier ones).", dim=True)
+    with _line_editing():
+        while True:
+            try:
+                message = click.prompt("you", prompt_suffix="> ")
+            except (EOFError, click.Abort):
+                click.echo()
+                return
+            if message.strip().lower() in ("exit", "quit"):
+                return
+            yield message
+
+
+HISTORY_LINES = 1000
+
+
+@contextlib.contextmanager
+def _line_editing() -> Iterator[None]:
+    """Line editing and a history kept between sessions (readline), on a terminal only.
+
+    ``click.prompt`` reads with ``input()``, which uses readline once it is imported; the
+    history file is ``chat_history`` in agentcore's cache directory.
+    """
+    if not sys.stdin.isatty():
+        yield
+        return
+    try:
+        import readline
+    except ImportError:  # a Python built without it: plain input still works
+        yield
+        return
+    from agentcore.paths import cache_root
+
+    history = Path(cache_root()) / "chat_history"
+    with contextlib.suppress(OSError):
+        readline.read_history_file(history)
+    readline.set_history_length(HISTORY_LINES)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            history.parent.mkdir(parents=True, exist_ok=True)
+            readline.write_history_file(history)
 
 
 def _converse(agent: Any, session_id: str, scripted: list[str]) -> None:
+    from agentcore.cli.status import StatusLine
+
+    status = StatusLine()
     for message in _user_messages(scripted):
+        status.show("thinking")
         stream = agent.chat_stream(session_id, message)
-        for step in stream:
-            if step.action is not None and step.action.tool not in ("respond", "finish"):
-                _show(f"  · {step.action.raw}", dim=True)
-                _show(f"    → {(step.observation or '')[:200]}", dim=True)
-            elif step.parse_error:
-                _show(f"  · (malformed action: {step.parse_error[:120]})", dim=True)
+        try:
+            for step in stream:
+                status.clear()
+                if step.action is not None and step.action.tool not in ("respond", "finish"):
+                    _show(f"  · {step.action.raw}", dim=True)
+                    _show(f"    → {(step.observation or '')[:200]}", dim=True)
+                elif step.parse_error:
+                    _show(f"  · (malformed action: {step.parse_error[:120]})", dim=True)
+                status.show(f"thinking (step {step.index + 1})")
+        finally:
+            status.clear()
         result = stream.result
         for event in result.guardrails:
             who = event.by or "a guardrail"
