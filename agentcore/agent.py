@@ -387,8 +387,14 @@ class Agent:
         grammar: str | None = None,
         stream: bool = True,
     ) -> Completion:
-        """One backend call; ``stream=False`` keeps its tokens from the user's callback."""
+        """One backend call; ``stream=False`` keeps its tokens from the user's callback.
+
+        A seeded sampling run uses one seed per step, derived from its own (``seed + step``):
+        its steps do not all replay the same random stream, and the run repeats as a whole.
+        """
         run.raise_if_cancelled()
+        if config.seed is not None and not config.is_greedy:
+            config = config.model_copy(update={"seed": (config.seed + step_index) % 2**32})
         self._emit(
             run,
             "before_llm_call",

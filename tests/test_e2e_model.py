@@ -37,6 +37,21 @@ def fast_backend():
     backend.close()
 
 
+def test_a_greedy_run_gives_the_same_text_alone_and_after_another(fast_backend):
+    """What ran earlier in the process (its KV cache) must not change a greedy run."""
+    agent = ReActAgent(fast_backend, tools=["search", "lookup"], max_steps=3)
+    fast_backend.reset()
+    alone = agent.run(SEED_QUESTION)
+    fast_backend.reset()
+    agent.run("Were Scott Derrickson and Ed Wood of the same nationality?")
+    after = agent.run(SEED_QUESTION)
+    assert [s.completion for s in after.steps] == [s.completion for s in alone.steps]
+    assert after.answer == alone.answer
+    # it did start on the earlier run's cache (the shared instructions), in whole batches
+    kept = after.steps[0].usage.prompt_tokens - after.steps[0].usage.prompt_tokens_evaluated
+    assert kept > 0 and kept % 512 == 0
+
+
 def test_react_runs_the_seed_question_offline(fast_backend):
     """The whole loop on a real model: a real search of the offline corpus, an answer, a trace.
 

@@ -263,3 +263,20 @@ def test_constrain_true_and_false(scripted, encyclopedia_tools, pm):
     result = make_agent(never, encyclopedia_tools, pm, constrain=False).run(QUESTION)
     assert never.grammars == [None, None]
     assert result.steps[0].parse_error is not None
+
+
+def test_a_seeded_sampling_run_uses_one_seed_per_step_and_repeats(scripted, encyclopedia_tools, pm):
+    steps = [
+        " a\nAction 1: search[Arthur's Magazine]",
+        " b\nAction 2: search[First for Women]",
+        " c\nAction 3: finish[Arthur's Magazine]",
+    ]
+    sampling = {"temperature": 0.8, "seed": 41}
+    first, second = scripted(*steps), scripted(*steps)
+    make_agent(first, encyclopedia_tools, pm, generation=sampling).run(QUESTION)
+    make_agent(second, encyclopedia_tools, pm, generation=sampling).run(QUESTION)
+    assert [c.seed for c in first.configs] == [42, 43, 44]  # seed + step: steps differ
+    assert [c.seed for c in second.configs] == [42, 43, 44]  # and the run repeats
+    greedy = scripted(*steps)
+    make_agent(greedy, encyclopedia_tools, pm, generation={"seed": 41}).run(QUESTION)
+    assert {c.seed for c in greedy.configs} == {41}  # greedy: nothing to vary

@@ -7,6 +7,14 @@ most of the prompt is never evaluated twice. This backend keeps that working
 (same tokenization, BOS once, no reset between calls) and, when several
 sessions interleave, saves and restores each session's KV state instead of
 letting them evict each other.
+
+Greedy runs repeat exactly, whatever ran before them in the process. llama.cpp's numbers for
+a token depend, in the last bits, on the batch it was evaluated in; so a run that started on
+another run's cached prefix could, at a near tie, pick another token than the same run alone.
+A new session therefore starts only on the *canonical* part of the cache: the positions
+evaluated as whole ``n_batch`` chunks counted from position 0 — exactly the chunks the same
+prompt would be evaluated in alone — cut to a multiple of ``n_batch``. Within a session every
+call reuses the whole common prefix (its history is its own).
 """
 
 from __future__ import annotations
@@ -76,7 +84,8 @@ class LlamaCppBackend(LLMBackend):
         self._lock = threading.Lock()
         self._grammars: dict[str, Any] = {}
         self._active_session: str | None = None
-        self._saved: OrderedDict[str, Any] = OrderedDict()
+        self._saved: OrderedDict[str, tuple[Any, int]] = OrderedDict()
+        self._canonical = 0  # leading cached positions evaluated in whole aligned chunks
         self._special: list[str] | None = None
 
     # -- tokens ------------------------------------------------------------------------------
@@ -112,16 +121,44 @@ class LlamaCppBackend(LLMBackend):
             "raise n_ctx (-o n_ctx=8192) or shorten the prompt",
         )
         with self._lock:
-            self._switch_session(session)
+            new_session = self._switch_session(session)
             if config.seed is not None and not config.is_greedy:
                 # Logits of a reused prefix differ in the last bits from a fresh evaluation
                 # (different batch splits); a flat sampling distribution turns that into a
                 # different token. A seeded sample is promised to repeat, so it starts fresh.
                 self._llm.reset()
+                self._canonical = 0
+            elif new_session:
+                self._keep_canonical_prefix(tokens)
             reused = _common_prefix(self._llm.input_ids[: self._llm.n_tokens].tolist(), tokens)
             # llama.cpp re-evaluates the last prompt token when the whole prompt matches.
+            start = reused - 1 if reused == len(tokens) else reused
+            self._note_evaluation(start, len(tokens))
             evaluated = max(1, len(tokens) - reused)
             return self._stream(prompt, tokens, evaluated, config, on_token, grammar)
+
+    def _keep_canonical_prefix(self, tokens: list[int]) -> None:
+        """Cut the cache to the canonical prefix it shares with ``tokens`` (a new session).
+
+        Kept: whole ``n_batch`` chunks from position 0 that hold ``tokens``' own tokens, and
+        never the prompt's last token (it must be evaluated to give the next token's logits).
+        """
+        chunk = self._llm.n_batch
+        cached = self._llm.input_ids[: min(self._llm.n_tokens, self._canonical)].tolist()
+        shared = min(_common_prefix(cached, tokens), len(tokens) - 1)
+        keep = shared - shared % chunk
+        if keep < self._llm.n_tokens:
+            self._llm.n_tokens = keep  # llama-cpp-python drops the KV cells past n_tokens
+        self._canonical = keep
+
+    def _note_evaluation(self, start: int, prompt_tokens: int) -> None:
+        """Track the canonical prefix after evaluating the prompt from position ``start``."""
+        chunk = self._llm.n_batch
+        if start % chunk == 0 and start <= self._canonical:
+            # evaluated in chunks aligned to position 0: every whole chunk is canonical
+            self._canonical = prompt_tokens - prompt_tokens % chunk
+        else:
+            self._canonical = min(self._canonical, start - start % chunk)
 
     def _stream(
         self,
@@ -247,25 +284,31 @@ class LlamaCppBackend(LLMBackend):
             self._grammars[grammar] = compiled
         return compiled
 
-    def _switch_session(self, session: str | None) -> None:
-        """Keep one KV state per session so interleaved runs don't evict each other."""
+    def _switch_session(self, session: str | None) -> bool:
+        """Keep one KV state per session so interleaved runs don't evict each other.
+
+        Returns whether ``session`` is new: not the active one and none saved for it.
+        """
         if session == self._active_session:
-            return
+            return False
         if self._active_session is not None and self._llm.n_tokens:
-            self._saved[self._active_session] = self._llm.save_state()
+            self._saved[self._active_session] = (self._llm.save_state(), self._canonical)
             self._saved.move_to_end(self._active_session)
             while len(self._saved) > MAX_SAVED_SESSIONS:
                 self._saved.popitem(last=False)
-        state = self._saved.pop(session, None) if session is not None else None
-        if state is not None:
+        saved = self._saved.pop(session, None) if session is not None else None
+        if saved is not None:
+            state, self._canonical = saved
             self._llm.load_state(state)
         self._active_session = session
+        return saved is None
 
     def reset(self) -> None:
         """Forget the KV cache (the next call evaluates its whole prompt)."""
         with self._lock:
             self._llm.reset()
             self._saved.clear()
+            self._canonical = 0
 
     def close(self) -> None:
         llm = getattr(self, "_llm", None)

@@ -70,6 +70,46 @@ def test_sessions_keep_their_own_cache(backend):
     assert again.usage.prompt_tokens_evaluated <= 4  # A's state was restored, not recomputed
 
 
+HEAD = (
+    "You answer questions about geography in one short sentence.\n"
+    "Question: What is the capital of Italy?\nAnswer: Rome is the capital of Italy.\n"
+    "Question: What is the capital of Spain?\nAnswer: Madrid is the capital of Spain.\n"
+)
+
+
+@pytest.fixture(scope="module")
+def small_batches():
+    """The fast model with 16-token batches, so short prompts span several batches."""
+    from agentcore_llama_cpp.backend import LlamaCppBackend
+
+    llm = LlamaCppBackend("qwen2.5-coder-0.5b", n_ctx=1024, n_threads=2, n_batch=16)
+    yield llm
+    llm.close()
+
+
+def _two_step_run(backend, question: str, session: str) -> tuple[list[str], list[int]]:
+    """A run's two calls (the second extends the first), as a ReAct step would."""
+    config = GenerationConfig(max_new_tokens=12, temperature=0.0)
+    first = backend.complete(HEAD + f"Question: {question}\nAnswer:", config, session=session)
+    extended = HEAD + f"Question: {question}\nAnswer:{first.text}\nQuestion: And its river?\n"
+    second = backend.complete(extended + "Answer:", config, session=session)
+    kept = [c.usage.prompt_tokens - c.usage.prompt_tokens_evaluated for c in (first, second)]
+    return [first.text, second.text], kept
+
+
+def test_a_greedy_run_repeats_exactly_whatever_ran_before_it(small_batches):
+    small_batches.reset()
+    alone, _ = _two_step_run(small_batches, "What is the capital of France?", "alone")
+    small_batches.reset()
+    _two_step_run(small_batches, "What is the capital of Germany?", "before")
+    after, kept = _two_step_run(small_batches, "What is the capital of France?", "after")
+    assert after == alone
+    # the run did start on the earlier run's cache: whole 16-token batches of the shared head
+    assert kept[0] > 0 and kept[0] % 16 == 0
+    # and within the run the second call reused everything but its new tokens
+    assert kept[1] >= len(small_batches.tokenize(HEAD)) - 16
+
+
 def test_prompt_too_long_is_a_clear_error(backend):
     with pytest.raises(BackendError, match="exceeds the context window"):
         backend.complete("word " * 3000, GenerationConfig(max_new_tokens=8))
