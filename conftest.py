@@ -19,6 +19,8 @@ def _fresh_plugin_manager(monkeypatch):
     monkeypatch.delenv("AGENTCORE_DISABLE_PLUGINS", raising=False)
     # Runs made by tests never land in the user's run store; store tests point it elsewhere.
     monkeypatch.setenv("AGENTCORE_STORE", "off")
+    # Nor does the user's config file (or an agentcore.toml in the checkout) change them.
+    monkeypatch.setenv("AGENTCORE_CONFIG", "off")
     reset_plugin_manager()
     yield
     reset_plugin_manager()

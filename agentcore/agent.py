@@ -8,6 +8,7 @@ each LLM call, each step and the end.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -35,6 +36,8 @@ from agentcore.untrusted import Markers, PromptGuard
 
 if TYPE_CHECKING:
     from agentcore.memory import Conversation
+
+log = logging.getLogger(__name__)
 
 
 class RunStream:
@@ -131,7 +134,13 @@ class Agent:
             return backend
         if model is not None:
             options = {**options, "model": model}
-        return self.pm.create("backend", backend, **options)
+        started = time.perf_counter()
+        made = self.pm.create("backend", backend, **options)
+        log.info(
+            "backend %s ready: model %s, %d-token context (%.1f s)",
+            backend, made.model_name, made.context_window, time.perf_counter() - started,
+        )  # fmt: skip
+        return made
 
     def _resolve_generation(self, generation: GenerationConfig | dict[str, Any] | None):
         if generation is None:
@@ -277,6 +286,11 @@ class Agent:
             run.done = True
             with self._active_lock:
                 self._active.discard(run)
+            log.info(
+                "run %s (%s) ended %s after %d step(s), %.1f s",
+                record.run_id, self.kind, record.status.value, len(record.steps),
+                record.duration_s,
+            )  # fmt: skip
             self._emit(run, "on_run_end", result=record)
 
     def _loop(self, run: Run) -> Iterator[Step]:

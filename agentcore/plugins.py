@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import importlib.metadata
+import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 ENTRY_POINT_GROUP = "agentcore"
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -254,7 +257,9 @@ class AgentcorePluginManager:
                 plugin = ep.load()
             except Exception as exc:  # report and go on: one bad plugin must not stop the rest
                 self.failures.append(PluginFailure(ep.name, ep.value, _describe(exc)))
+                log.warning("plugin %s (%s) failed to load: %s", ep.name, ep.value, exc)
                 continue
+            log.debug("loaded plugin %s from %s", ep.name, ep.value)
             self.register(
                 plugin,
                 name=ep.name,

@@ -57,7 +57,12 @@ def load_example(spec: str) -> Any:
     show_default=True,
     help="Conversation id; the same id continues an earlier conversation.",
 )
-@click.option("--backend", "-b", default=DEFAULT_BACKEND, show_default=True)
+@click.option(
+    "--backend",
+    "-b",
+    default=None,
+    help=f"LLM backend  [default: the config file's, else {DEFAULT_BACKEND}]",
+)
 @click.option("--model", "-m", default=None)
 @click.option("--option", "-o", "backend_options", multiple=True, metavar="KEY=VALUE")
 @click.option("--tool", "-t", "tools", multiple=True, help="Tools for the 'assistant' example.")
@@ -95,16 +100,21 @@ def chat_command(
 ) -> None:
     """Talk with an agent: type a message, read the reply; Ctrl-D or 'exit' ends."""
     from agentcore.chat import ChatAgent
+    from agentcore.config import load_config
     from agentcore.memory import memory_from_name
 
-    parsed_settings = _parse_settings(settings, keep_unknown_sections=True)
+    config = load_config()
+    backend = backend or config.get("backend", DEFAULT_BACKEND)
+    model = model or config.get("model")
+    configured_options = config.section("options", backend)
+    parsed_settings = _parse_settings(settings, keep_unknown_sections=True, base=config.settings())
     cleanup = None
     if example == "assistant":
         agent = ChatAgent(
             backend,
             tools=list(tools),
             model=model,
-            backend_options=_parse_options(backend_options, "--option"),
+            backend_options={**configured_options, **_parse_options(backend_options, "--option")},
             settings=parsed_settings,
         )
     else:
@@ -112,12 +122,15 @@ def chat_command(
         if hasattr(module, "prepare"):
             cleanup = module.prepare(parsed_settings)
         extra: dict[str, Any] = {}
-        if backend_options:
+        if backend_options or configured_options:
             params = inspect.signature(module.build_agent).parameters
             takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
             if "backend_options" not in params and not takes_any:
                 raise ConfigError(f"{example}: build_agent() does not take backend options (-o)")
-            extra["backend_options"] = _parse_options(backend_options, "--option")
+            extra["backend_options"] = {
+                **configured_options,
+                **_parse_options(backend_options, "--option"),
+            }
         agent = module.build_agent(backend=backend, model=model, settings=parsed_settings, **extra)
     agent.memory = memory_from_name(memory)
     if store_dir:

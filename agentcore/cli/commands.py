@@ -14,7 +14,7 @@ import click
 
 from agentcore.cli.lazy import LazyGroup
 from agentcore.defaults import DEFAULT_BACKEND
-from agentcore.errors import AgentcoreError
+from agentcore.errors import AgentcoreError, ConfigError
 
 #: ``--grammar`` choices → ``ReActAgent(constrain=...)``.
 GRAMMAR_MODES: dict[str, bool | None] = {"repair": None, "always": True, "never": False}
@@ -147,23 +147,29 @@ def _parse_options(pairs: tuple[str, ...], what: str) -> dict[str, str]:
     return options
 
 
-def _provider_options(kind: str, name: str, pairs: tuple[str, ...], what: str) -> dict:
-    """``-o``/``-R`` pairs checked by the provider's options model now, before anything loads."""
+def _provider_options(
+    kind: str, name: str, pairs: tuple[str, ...], what: str, base: dict | None = None
+) -> dict:
+    """``-o``/``-R`` pairs (over ``base``, from a config file) checked by the provider's
+    options model now, before anything loads."""
     from agentcore.plugins import get_plugin_manager
 
-    options = _parse_options(pairs, what)
+    options = {**(base or {}), **_parse_options(pairs, what)}
     return get_plugin_manager().registry.get(kind, name).check(**options)
 
 
-def _parse_settings(pairs: tuple[str, ...], *, keep_unknown_sections: bool = False) -> dict:
-    """``--set`` pairs, each section checked by the model its plugin declares.
+def _parse_settings(
+    pairs: tuple[str, ...], *, keep_unknown_sections: bool = False, base: dict | None = None
+) -> dict:
+    """``--set`` pairs (over ``base``, from a config file), each section checked by the
+    model its plugin declares.
 
     A section no plugin declares is refused, unless ``keep_unknown_sections`` (``agentcore
     chat``: an example may read a section of its own).
     """
     from agentcore.plugins import get_plugin_manager
 
-    settings: dict[str, dict[str, str]] = {}
+    settings: dict[str, dict[str, Any]] = {k: dict(v) for k, v in (base or {}).items()}
     for key, value in _parse_options(pairs, "--set").items():
         section, dot, name = key.partition(".")
         if not dot:
@@ -181,9 +187,9 @@ def _generation_options(function):
         click.option(
             "--backend",
             "-b",
-            default=DEFAULT_BACKEND,
-            show_default=True,
-            help="LLM backend (see `agentcore plugins`).",
+            default=None,
+            help=f"LLM backend (see `agentcore plugins`)  [default: the config file's, "
+            f"else {DEFAULT_BACKEND}]",
         ),
         click.option(
             "--model",
@@ -263,19 +269,44 @@ def _generation_config(kwargs: dict, default):
         raise click.UsageError(message) from None
 
 
+def _with_config(kwargs: dict) -> None:
+    """Fill what the command line left unset from the config files (:mod:`agentcore.config`)."""
+    from agentcore.config import load_config
+
+    config = load_config()
+    kwargs["backend"] = kwargs["backend"] or config.get("backend", DEFAULT_BACKEND)
+    kwargs["model"] = kwargs["model"] or config.get("model")
+    kwargs["config"] = config
+
+
 def _agent_options(kwargs: dict, default) -> dict:
-    """The constructor options every agent takes (the backend too), from the shared CLI options."""
+    """The constructor options every agent takes (the backend too), from the shared CLI options
+    over the config files' (:func:`_with_config`)."""
+    from agentcore.config import Config
+
     backend = kwargs.pop("backend")
+    config = kwargs.pop("config", None) or Config()
+    try:
+        backend_options = _provider_options(
+            "backend",
+            backend,
+            kwargs.pop("backend_options"),
+            "--option",
+            base=config.section("options", backend),
+        )
+        settings = _parse_settings(kwargs.pop("settings"), base=config.settings())
+    except ConfigError as exc:
+        if not config.files:
+            raise
+        raise ConfigError(f"{exc} (config files: {', '.join(map(str, config.files))})") from None
     return {
         "backend": backend,
         "generation": _generation_config(kwargs, default),
         "model": kwargs.pop("model"),
-        "backend_options": _provider_options(
-            "backend", backend, kwargs.pop("backend_options"), "--option"
-        ),
+        "backend_options": backend_options,
         "prompt": kwargs.pop("prompt_name"),
         "shots": kwargs.pop("shots"),
-        "settings": _parse_settings(kwargs.pop("settings")),
+        "settings": settings,
     }
 
 
@@ -292,9 +323,14 @@ def _run_agent(build: Callable[[], Any], task: str, kwargs: dict[str, Any], kind
     from agentcore.untrusted import for_terminal, json_for_terminal
 
     as_json, quiet = kwargs["as_json"], kwargs["quiet"]
-    backend_name, model = kwargs["backend"], kwargs["model"]
     live = not as_json and not quiet
     status = StatusLine(enabled=live)
+    try:
+        _with_config(kwargs)
+    except AgentcoreError as exc:
+        _setup_failed(kind, task, kwargs["backend"] or "", kwargs["model"], exc, as_json=as_json)
+        raise
+    backend_name, model = kwargs["backend"], kwargs["model"]
     status.show(f"loading {backend_name}" + (f" ({model})" if model else ""))
     try:
         agent = build()

@@ -29,8 +29,29 @@ class _Group(PluginCommandGroup):
             sys.exit(1)
 
 
+def _verbosity(ctx: click.Context, param: click.Parameter, count: int) -> None:
+    """``-v``: what the engine does (plugins, config, models, runs) on stderr; ``-vv``: more."""
+    if count:
+        import logging
+
+        logging.basicConfig(
+            level=logging.DEBUG if count > 1 else logging.INFO,
+            format="%(levelname)s %(name)s: %(message)s",
+            stream=sys.stderr,
+        )
+
+
 @click.group(cls=_Group)
 @click.version_option(__version__, prog_name="agentcore")
+@click.option(
+    "--verbose",
+    "-v",
+    count=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_verbosity,
+    help="Log what agentcore does to standard error (-vv: in detail).",
+)
 @click.option(
     "--help-all",
     is_flag=True,
