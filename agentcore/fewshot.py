@@ -33,7 +33,7 @@ class PromptAgent(Agent):
     """One prompt, one completion, one answer."""
 
     kind = "prompt"
-    default_prompt = "cot/math"
+    default_prompt = "qa/brief"
     default_generation = GenerationConfig(max_new_tokens=256, temperature=0.0)
 
     def __init__(self, backend: str | LLMBackend = DEFAULT_BACKEND, **options: Any) -> None:

@@ -186,7 +186,7 @@ class Harness:
         elif kind == "rag":
             self.agent = RAGAgent(self.backend, retriever=self.retriever, **common)
         else:
-            self.agent = PromptAgent(self.backend, **common)
+            self.agent = PromptAgent(self.backend, prompt="cot/math", **common)
 
     def run(self, text: str = TASK) -> RunResult:
         calls.clear()

@@ -77,3 +77,12 @@ def test_bad_extras_are_clear_errors(scripted, pm):
     )
     with pytest.raises(ConfigError, match="max_new_tokens must be an integer, got 'eight'"):
         PromptAgent(scripted(), prompt=template, plugin_manager=pm)
+
+
+def test_run_prompt_without_a_prompt_answers_free_text_directly(scripted, pm):
+    """The default prompt is a direct answer (qa/brief), not a math chain of thought."""
+    backend = scripted("This review is mixed.\n\nRequest: invented")
+    result = PromptAgent(backend, plugin_manager=pm).run("Nice, but pricey. Positive or negative?")
+    assert result.answer == "This review is mixed."
+    assert backend.prompts[0].endswith("Request: Nice, but pricey. Positive or negative?\nAnswer:")
+    assert "word problem" not in backend.prompts[0]

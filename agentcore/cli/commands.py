@@ -499,7 +499,8 @@ def run_pal(problem: str, executor: str, retries: int, timeout_s: float, **kwarg
 def run_prompt(text: str, **kwargs) -> None:
     """Answer TEXT with one completion of a prompt (zero/one/few-shot, chain-of-thought).
 
-    The default prompt is cot/math; e.g. --prompt classify/sentiment --shots 1.
+    The default prompt is qa/brief (a direct answer); e.g. --prompt cot/math for word
+    problems, --prompt classify/sentiment --shots 1.
     """
     from agentcore.fewshot import PromptAgent
 

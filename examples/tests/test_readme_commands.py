@@ -37,6 +37,7 @@ FAST_MODEL = "qwen2.5-coder-0.5b"
 
 #: (pattern in the command, regexes its output must match)
 EXPECTED: list[tuple[str, list[str]]] = [
+    ("sandbox run examples/pal_math/solution.py", [r'"value": 74']),
     ("--json", [r'"status": "finished"', r'"answer": "\S']),  # the run record, not the render
     ("run react", [r"Answer: \S"]),
     ("hotpotqa.py", [r"(?m)^Q: ", r"exact match: \d+/5"]),
@@ -54,6 +55,14 @@ EXPECTED: list[tuple[str, list[str]]] = [
     ("in_context/classify.py", [r"k=0 +k=1 +k=3 +k=5", r"used [0-4] exemplars"]),
     ("--shots 5 -o n_ctx=100", [r"dropped [1-5] of 5 exemplars"]),
     ("--prompt classify/sentiment", [r"Answer: \S"]),
+    ("orders_db.py shop.duckdb", [r"orders database at \S*shop\.duckdb"]),
+    ("agentcore sql shop.duckdb", [r"(?i)order_id"]),
+    ("agentcore runs show last", [r"[0-9a-f]{12}", r"(?i)step"]),
+    ("agentcore runs", [r"(?m)^[0-9a-f]{12} "]),
+    ("agentcore feedback last", [r"(?i)good"]),
+    ("agentcore sandbox check", [r"(?i)landlock|seccomp"]),
+    ("agentcore config", [r"config files: "]),
+    ("chat examples/shopbot/bot.py --message", [r"agent> \S"]),
     (
         "generation_settings/compare.py",
         [
@@ -65,15 +74,25 @@ EXPECTED: list[tuple[str, list[str]]] = [
 
 
 def readme_commands(example: str) -> list[str]:
-    """The runnable commands in the README's bash blocks, continuation lines joined."""
-    text = (ROOT / "examples" / example / "README.md").read_text(encoding="utf-8")
+    """The runnable commands in the README's bash blocks, continuation lines joined.
+
+    ``example`` is a folder of ``examples/``, or ``""`` for the top-level README's
+    "Command line" section (commands there run with the virtualenv activated).
+    """
+    if example:
+        text = (ROOT / "examples" / example / "README.md").read_text(encoding="utf-8")
+    else:
+        text = (ROOT / "README.md").read_text(encoding="utf-8")
+        text = text.split("## Command line", 1)[1].split("\n## ", 1)[0]
     commands: list[str] = []
     for block in re.findall(r"```bash\n(.*?)```", text, flags=re.S):
         lines = [line.split("  #")[0].strip() for line in block.replace("\\\n", " ").splitlines()]
         if any(line.endswith("&") for line in lines):
             continue  # a manual set-up that starts services by hand
         for line in lines:
-            if not line.startswith((".venv/bin/agentcore", ".venv/bin/python", "agentcore ")):
+            if not line.startswith(
+                (".venv/bin/agentcore", ".venv/bin/python", "agentcore ", "python ")
+            ):
                 continue
             # with the fast model as the default, naming it again would only repeat a run
             line = re.sub(rf"\s(--model|-m) {re.escape(FAST_MODEL)}\b", "", line)
@@ -97,22 +116,28 @@ def scratch(tmp_path: Path) -> Path:
     return tmp_path
 
 
-@pytest.mark.parametrize("example", EXAMPLES)
+@pytest.mark.parametrize("example", [*EXAMPLES, ""], ids=[*EXAMPLES, "README"])
 def test_readme_commands_run(example: str, scratch: Path) -> None:
     pytest.importorskip("llama_cpp")
     commands = readme_commands(example)
-    assert commands, f"no runnable command found in examples/{example}/README.md"
+    where = f"examples/{example}/README.md" if example else "README.md"
+    assert commands, f"no runnable command found in {where}"
     env = {
         **os.environ,
         "AGENTCORE_MODEL": FAST_MODEL,
-        "AGENTCORE_STORE": "off",
+        # the top-level README shows the run store: it gets one of its own, in the scratch dir
+        "AGENTCORE_STORE": "off" if example else str(scratch / "runs.duckdb"),
+        "AGENTCORE_CONFIG": "off",
         "PATH": f"{Path(sys.prefix) / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
         "PYTHONUNBUFFERED": "1",
     }
     for command in commands:
         command = command.replace("/tmp/", f"{scratch}/")
+        argv = shlex.split(command)
+        if argv[0] == "python":  # as typed with the virtualenv activated
+            argv[0] = sys.executable
         done = subprocess.run(
-            shlex.split(command),
+            argv,
             cwd=scratch,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -122,6 +147,8 @@ def test_readme_commands_run(example: str, scratch: Path) -> None:
         )
         output = done.stdout + done.stderr
         assert done.returncode == 0, f"{command}\nexit {done.returncode}\n{output[-3000:]}"
+        if "export --out" in command:
+            assert (scratch / "runs.jsonl").stat().st_size > 0, "export wrote nothing"
         for pattern in expectations(command):
             assert re.search(pattern, output), (
                 f"{command}\nmissing {pattern!r} in:\n{output[-3000:]}"
