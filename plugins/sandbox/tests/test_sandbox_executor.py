@@ -17,14 +17,9 @@ from agentcore.plugins import get_plugin_manager
 
 NOT_HUNG_S = 15.0
 
-BAKERY = """
-def solution():
-    loaves_baked = 200
-    sold_morning = 93
-    sold_afternoon = 39
-    returned = 6
-    return loaves_baked - sold_morning - sold_afternoon + returned
-"""
+# The seed's PAL program, the one the README runs with `agentcore sandbox run`.
+SOLUTION = Path(__file__).resolve().parents[3] / "examples" / "pal_math" / "solution.py"
+BAKERY = SOLUTION.read_text(encoding="utf-8")
 
 
 def test_the_seed_pal_program_returns_its_answer(sandbox):
