@@ -22,6 +22,7 @@ from agentcore.models import (
     Completion,
     GenerationConfig,
     PromptFit,
+    PromptTurns,
     RunInfo,
     RunResult,
     RunStatus,
@@ -400,8 +401,12 @@ class Agent:
         *,
         grammar: str | None = None,
         stream: bool = True,
+        turns: PromptTurns | None = None,
     ) -> Completion:
         """One backend call; ``stream=False`` keeps its tokens from the user's callback.
+
+        ``turns`` is ``prompt`` as chat turns, for a backend that sends messages
+        (:attr:`~agentcore.backends.LLMBackend.accepts_turns`).
 
         A seeded sampling run uses one seed per step, derived from its own (``seed + step``):
         its steps do not all replay the same random stream, and the run repeats as a whole.
@@ -424,8 +429,9 @@ class Agent:
             if user_callback is not None:
                 user_callback(piece)
 
+        chat = {"turns": turns} if turns is not None and self.backend.accepts_turns else {}
         completion = self.backend.complete(
-            prompt, config, on_token=on_token, grammar=grammar, session=run.run_id
+            prompt, config, on_token=on_token, grammar=grammar, session=run.run_id, **chat
         )
         if completion.finish_reason == "cancelled":
             raise RunCancelled

@@ -46,6 +46,10 @@ class LLMBackend(ABC):
     model_name: str = ""
     context_window: int = 4096
     supports_grammar: bool = False
+    accepts_turns: bool = False
+    """Whether :meth:`complete` takes ``turns=``: the prompt as chat turns
+    (:class:`~agentcore.models.PromptTurns`), which a backend that talks to a chat API sends
+    instead of the text. The loops pass them only to a backend that sets this."""
 
     @abstractmethod
     def complete(

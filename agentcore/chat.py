@@ -28,12 +28,13 @@ from agentcore.memory import (
     InMemoryStore,
     Memory,
 )
-from agentcore.models import GenerationConfig, RunResult, Step
+from agentcore.models import GenerationConfig, PromptTurns, RunResult, Step
 from agentcore.parsing import FINISH, ParsedStep
 from agentcore.prompts import PromptTemplate
 from agentcore.react import ReActAgent
 from agentcore.run import Run
 from agentcore.tools import Tool, tool
+from agentcore.turns import opening_turns
 
 RESPOND = "respond"
 
@@ -221,6 +222,17 @@ class ConversationHistory:
 
     def final_prompt(self, step_index: int) -> str:
         return self.head + self.select(self.conversation) + self.template.extra("final_nudge")
+
+    def turns(self, step_index: int) -> PromptTurns:
+        """The head as the system message, the conversation the memory keeps as the user's."""
+        return self._turns(self.template.extra("step_prefix"))
+
+    def final_turns(self, step_index: int) -> PromptTurns:
+        return self._turns(self.template.extra("final_nudge"))
+
+    def _turns(self, lead: str) -> PromptTurns:
+        text = self.head + self.select(self.conversation)
+        return PromptTurns(messages=opening_turns(text, len(self.head)), lead=lead)
 
     def add_final(self, answer: str) -> None:
         """The reply joins the conversation as if the model had written the whole nudge."""

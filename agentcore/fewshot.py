@@ -27,6 +27,7 @@ from agentcore.defaults import DEFAULT_BACKEND
 from agentcore.errors import ConfigError
 from agentcore.models import GenerationConfig, RunStatus, Step, StepKind
 from agentcore.run import Run
+from agentcore.turns import single_call_turns
 
 
 class PromptAgent(Agent):
@@ -61,7 +62,8 @@ class PromptAgent(Agent):
         if self.max_new_tokens is not None and config.max_new_tokens > self.max_new_tokens:
             config = config.model_copy(update={"max_new_tokens": self.max_new_tokens})
         fit = self._fit_prompt(run, self._task_text(run), config.max_new_tokens)
-        completion = self._generate(run, 1, fit.prompt, config)
+        turns = single_call_turns(fit.prompt, fit.question_at)
+        completion = self._generate(run, 1, fit.prompt, config, turns=turns)
         step = self._new_step(1, fit.prompt, completion, kind=StepKind.FINAL)
         text = completion.text.strip()
         step.thought = text

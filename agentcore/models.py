@@ -102,6 +102,21 @@ class Message(Record):
     name: str | None = None
 
 
+class PromptTurns(Record):
+    """A prompt as chat turns, for backends that talk to a chat API.
+
+    The loops write one text transcript; for a chat model the same transcript goes as
+    messages: the instructions and exemplars as the system message, the task as the user's,
+    each step the model wrote as the assistant's and each observation the engine wrote as the
+    user's. ``lead`` is the text the engine puts before the model's next words
+    (``Thought 2:``, ``Answer:``): a chat model writes it itself, and the backend takes it off
+    the reply, so the loop parses the same text either way.
+    """
+
+    messages: list[Message]
+    lead: str = ""
+
+
 class Usage(Record):
     """Token counts of one or more LLM calls.
 
@@ -314,6 +329,8 @@ class PromptFit(Record):
     prompt_tokens: int
     context_window: int
     note: str | None = None
+    question_at: int = 0
+    """Where the part that asks the question starts in ``prompt`` (the head comes before)."""
 
 
 class RunResult(Record):

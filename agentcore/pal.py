@@ -22,6 +22,8 @@ from agentcore.models import (
     ExecutionError,
     ExecutionResult,
     GenerationConfig,
+    Message,
+    PromptTurns,
     RunStatus,
     Step,
     StepKind,
@@ -29,6 +31,7 @@ from agentcore.models import (
 )
 from agentcore.parsing import ParseError, extract_program, format_answer
 from agentcore.run import Run
+from agentcore.turns import single_call_turns
 
 
 class PALAgent(Agent):
@@ -79,9 +82,10 @@ class PALAgent(Agent):
         )
         prefix = self.template.extra("program_prefix")
         prompt = fit.prompt + prefix
+        turns = single_call_turns(fit.prompt, fit.question_at, lead=prefix)
 
         for attempt in range(1, self.retries + 2):
-            completion = self._generate(run, attempt, prompt, config)
+            completion = self._generate(run, attempt, prompt, config, turns=turns)
             step = self._new_step(attempt, prompt, completion, kind=StepKind.PROGRAM)
             try:
                 program = extract_program(completion.text, prefix=prefix)
@@ -124,6 +128,12 @@ class PALAgent(Agent):
             yield step
             retry_text = self.template.extra("retry", error=error_text)
             prompt = prompt + completion.text.rstrip() + retry_text
+            # as turns: the program was the assistant's; the error, and the retry, the user's
+            asked = retry_text.removesuffix(prefix)
+            lead = prefix if asked != retry_text else ""
+            written = Message(role="assistant", content=(turns.lead + completion.text).strip())
+            feedback = Message(role="user", content=asked.strip())
+            turns = PromptTurns(messages=[*turns.messages, written, feedback], lead=lead)
             if not self._fits(prompt, config):
                 break
         run.record.status = RunStatus.ERROR

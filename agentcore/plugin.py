@@ -17,7 +17,10 @@ Provide a backend (``register_backends``)
     ``special_tokens``, ``close`` as the model allows); :data:`TokenCallback` is what
     ``on_token`` is; :func:`ensure_room` refuses a prompt that cannot fit the context window;
     :class:`StopScanner` applies stop sequences to streamed text; catch :class:`RunCancelled`
-    from the token callback and report ``finish_reason="cancelled"``. Local models come from
+    from the token callback and report ``finish_reason="cancelled"``. A backend for a chat API
+    sets ``accepts_turns`` and sends ``complete(..., turns=)`` (a
+    :class:`~agentcore.models.PromptTurns`) as messages, reading the reply back with
+    :func:`reply_after_lead`. Local models come from
     the model registry: :data:`KNOWN_MODELS`, :class:`KnownModel`, :func:`default_model`,
     :data:`FAST_MODEL`, :func:`resolve_model`, :func:`stderr_progress`, :func:`cache_dir`.
 
@@ -109,6 +112,7 @@ if TYPE_CHECKING:
     from agentcore.retrievers import Retriever
     from agentcore.stops import StopScanner
     from agentcore.tools import Tool, ToolContext, tool
+    from agentcore.turns import reply_after_lead
     from agentcore.untrusted import Markers, PromptGuard, for_terminal, json_for_terminal
 
 _EXPORTS: dict[str, str] = {
@@ -117,6 +121,7 @@ _EXPORTS: dict[str, str] = {
     "TokenCallback": "agentcore.backends",
     "ensure_room": "agentcore.backends",
     "StopScanner": "agentcore.stops",
+    "reply_after_lead": "agentcore.turns",
     # the model registry
     "KNOWN_MODELS": "agentcore.model_registry",
     "KnownModel": "agentcore.model_registry",

@@ -90,13 +90,19 @@ class PromptTemplate:
 
     def render(self, question: str, shots: int | None = None, **values: Any) -> str:
         """Instructions, the first ``shots`` exemplars, and the question."""
+        return "".join(self.render_parts(question, shots, **values))
+
+    def render_parts(
+        self, question: str, shots: int | None = None, **values: Any
+    ) -> tuple[str, str]:
+        """:meth:`render` in two parts: the head (instructions, exemplars) and the asking."""
         chosen = self.exemplars if shots is None else self.exemplars[:shots]
         parts = [_fill(self.instructions, values, f"{self.name}:instructions").strip() + "\n"]
         if chosen:
             parts.append(self.exemplar_separator.join(e.rstrip("\n") + "\n" for e in chosen))
         head = "\n".join(parts)
         values = {**values, "question": question}
-        return head + "\n" + _fill(self.question, values, f"{self.name}:question")
+        return head + "\n", _fill(self.question, values, f"{self.name}:question")
 
 
 def _fill(text: str, values: Mapping[str, Any], where: str) -> str:
@@ -205,7 +211,8 @@ def fit_prompt(
         )
     budget = context_window - reserve_tokens
     for used in range(requested, -1, -1):
-        prompt = template.render(question, shots=used, **values)
+        head, asked = template.render_parts(question, shots=used, **values)
+        prompt = head + asked
         tokens = count_tokens(prompt)
         if tokens <= budget:
             note = None
@@ -221,6 +228,7 @@ def fit_prompt(
                 prompt_tokens=tokens,
                 context_window=context_window,
                 note=note,
+                question_at=len(head),
             )
     raise PromptTooLongError(
         f"the zero-shot prompt takes {tokens} tokens, but the context window is "

@@ -37,6 +37,7 @@ from agentcore.models import (
 )
 from agentcore.retrievers import Retriever
 from agentcore.run import Run
+from agentcore.turns import single_call_turns
 
 _CITATION = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 
@@ -131,7 +132,8 @@ class RAGAgent(Agent):
                 f"kept {len(used)} of {len(docs)} passages: the rest do not fit in "
                 f"{fit.context_window} context tokens"
             )
-        completion = self._generate(run, 2, fit.prompt, config)
+        turns = single_call_turns(fit.prompt, fit.question_at)
+        completion = self._generate(run, 2, fit.prompt, config, turns=turns)
         answer = completion.text.strip()
         cited, unknown = cited_numbers(answer, len(used))
         if unknown:

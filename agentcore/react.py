@@ -30,6 +30,9 @@ from agentcore.errors import ConfigError
 from agentcore.models import (
     Action,
     GenerationConfig,
+    Message,
+    PromptFit,
+    PromptTurns,
     RunStatus,
     Step,
     StepKind,
@@ -40,6 +43,7 @@ from agentcore.parsing import FINISH, ParsedStep, StepLabels, parse_react_step
 from agentcore.prompts import PromptTemplate
 from agentcore.run import Run
 from agentcore.tools import Tool
+from agentcore.turns import opening_turns
 
 DEFAULT_TOOLS = ("search", "lookup")
 
@@ -170,7 +174,8 @@ class ReActAgent(Agent):
             if not self._fits(prompt, config):
                 run.note(f"context window full before step {index}")
                 break
-            step, parsed = self._complete_step(run, index, prompt, config, grammar)
+            turns = history.turns(index) if self.backend.accepts_turns else None
+            step, parsed = self._complete_step(run, index, prompt, config, grammar, turns)
             finished = self._take(run, step, parsed, seen)
             observation = None if finished else self._shorten(step.observation or "")
             cleaned = None
@@ -196,7 +201,7 @@ class ReActAgent(Agent):
             tools=self.describe_tools(),
             max_steps=self.max_steps,
         )
-        return Transcript(self.template, fit.prompt)
+        return Transcript(self.template, fit)
 
     def _take(
         self, run: Run, step: Step, parsed: ParsedStep, seen: dict[str, tuple[int, str]]
@@ -229,10 +234,11 @@ class ReActAgent(Agent):
         prompt: str,
         config: GenerationConfig,
         grammar: str | None,
+        turns: PromptTurns | None = None,
     ) -> tuple[Step, ParsedStep]:
         """Generate and parse one step; repair a malformed one under the grammar."""
         always = grammar if self.constrain else None
-        completion = self._generate(run, index, prompt, config, grammar=always)
+        completion = self._generate(run, index, prompt, config, grammar=always, turns=turns)
         parsed = parse_react_step(completion.text, self.specs, self.labels)
         repaired_from = None
         if parsed.action is None and grammar is not None and always is None:
@@ -240,7 +246,9 @@ class ReActAgent(Agent):
             run.retrying(
                 index, "no valid action in that output; generating it again under the grammar"
             )
-            completion = self._generate(run, index, prompt, config, grammar=grammar)
+            completion = self._generate(
+                run, index, prompt, config, grammar=grammar, turns=turns
+            )
             repaired = parse_react_step(completion.text, self.specs, self.labels)
             if repaired.action is not None:
                 parsed, repaired_from = repaired, first.text
@@ -305,7 +313,8 @@ class ReActAgent(Agent):
         if not self._fits(prompt, final_config):
             run.record.error = "the context window is full; no room to ask for a final answer"
             return
-        completion = self._generate(run, index, prompt, final_config)
+        turns = history.final_turns(index) if self.backend.accepts_turns else None
+        completion = self._generate(run, index, prompt, final_config, turns=turns)
         answer = completion.text.strip()
         run.record.answer = answer or None
         history.add_final(answer)
@@ -351,6 +360,14 @@ class History(Protocol):
         """The prompt asking for the final answer, ending inside the nudge's brackets."""
         ...
 
+    def turns(self, step_index: int) -> PromptTurns:
+        """:meth:`prompt` as chat turns, for a backend that sends messages."""
+        ...
+
+    def final_turns(self, step_index: int) -> PromptTurns:
+        """:meth:`final_prompt` as chat turns."""
+        ...
+
     def add_final(self, answer: str) -> None:
         """Record the final answer the nudge produced."""
         ...
@@ -360,15 +377,26 @@ class Transcript:
     """ReAct's history: the fitted prompt, then every step exactly as written.
 
     Each prompt extends the previous one byte for byte, so a backend with KV-prefix
-    reuse evaluates only the new tokens.
+    reuse evaluates only the new tokens. The same transcript is kept as chat turns too: the
+    head and the task, then each step as the assistant's message and its observation as the
+    user's (:mod:`agentcore.turns`).
     """
 
-    def __init__(self, template: PromptTemplate, prompt: str) -> None:
+    def __init__(self, template: PromptTemplate, fit: PromptFit) -> None:
         self.template = template
-        self.text = prompt
+        self.text = fit.prompt
+        self.messages = opening_turns(fit.prompt, fit.question_at)
 
     def prompt(self, step_index: int) -> str:
         return self.text + self.template.extra("step_prefix", step=step_index)
+
+    def turns(self, step_index: int) -> PromptTurns:
+        lead = self.template.extra("step_prefix", step=step_index)
+        return PromptTurns(messages=list(self.messages), lead=lead)
+
+    def final_turns(self, step_index: int) -> PromptTurns:
+        lead = self.template.extra("final_nudge", step=step_index)
+        return PromptTurns(messages=list(self.messages), lead=lead)
 
     def add(
         self, step_index: int, parsed: ParsedStep, observation: str | None, cleaned: str | None
@@ -376,11 +404,11 @@ class Transcript:
         if observation is None:
             return  # the run ends with this step
         shown = observation if cleaned is None else cleaned
-        self.text = (
-            self.prompt(step_index)
-            + parsed.consumed.rstrip()
-            + self.template.extra("observation", step=step_index, observation=shown)
-        )
+        written = self.prompt(step_index)[len(self.text) :] + parsed.consumed.rstrip()
+        engine = self.template.extra("observation", step=step_index, observation=shown)
+        self.text += written + engine
+        self.messages.append(Message(role="assistant", content=written.strip()))
+        self.messages.append(Message(role="user", content=engine.strip()))
 
     def final_prompt(self, step_index: int) -> str:
         return self.text + self.template.extra("final_nudge", step=step_index)

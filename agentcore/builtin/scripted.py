@@ -17,7 +17,7 @@ from pydantic import Field, PositiveInt, field_validator
 from agentcore.backends import LLMBackend, TokenCallback
 from agentcore.errors import BackendError
 from agentcore.hookspecs import hookimpl
-from agentcore.models import Completion, GenerationConfig, Timings, Usage
+from agentcore.models import Completion, GenerationConfig, PromptTurns, Timings, Usage
 from agentcore.options import Options, validate_options
 
 
@@ -32,6 +32,9 @@ class ScriptedOptions(Options):
     model_name: str = Field("scripted", description="Model name it reports.")
     supports_grammar: bool = Field(
         False, description="Claim grammar support (to see when a grammar is passed)."
+    )
+    accepts_turns: bool = Field(
+        False, description="Take the prompt's chat turns too (to see what a chat API is sent)."
     )
 
     @field_validator("completions", mode="before")
@@ -60,9 +63,11 @@ class ScriptedBackend(LLMBackend):
         self.prompts: list[str] = []
         self.configs: list[GenerationConfig] = []
         self.grammars: list[str | None] = []
+        self.turns: list[PromptTurns | None] = []
         self.context_window = opts.context_window
         self.model_name = opts.model_name
         self.supports_grammar = opts.supports_grammar  # lets tests see when a grammar is passed
+        self.accepts_turns = opts.accepts_turns
 
     def complete(
         self,
@@ -72,9 +77,11 @@ class ScriptedBackend(LLMBackend):
         on_token: TokenCallback | None = None,
         grammar: str | None = None,
         session: str | None = None,
+        turns: PromptTurns | None = None,
     ) -> Completion:
         started = time.perf_counter()
         self.prompts.append(prompt)
+        self.turns.append(turns)
         self.configs.append(config)
         self.grammars.append(grammar)
         if self.responder is not None:
