@@ -246,9 +246,7 @@ class ReActAgent(Agent):
             run.retrying(
                 index, "no valid action in that output; generating it again under the grammar"
             )
-            completion = self._generate(
-                run, index, prompt, config, grammar=grammar, turns=turns
-            )
+            completion = self._generate(run, index, prompt, config, grammar=grammar, turns=turns)
             repaired = parse_react_step(completion.text, self.specs, self.labels)
             if repaired.action is not None:
                 parsed, repaired_from = repaired, first.text
