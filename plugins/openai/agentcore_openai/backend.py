@@ -15,10 +15,20 @@ Generation settings keep agentcore's meaning:
   (``min_p: 0``, ``repeat_penalty: 1``) — llama-cpp-python's server would
   otherwise apply ``top_k=40, min_p=0.05, repeat_penalty=1.1`` to every call.
   ``params=standard`` sends only OpenAI's fields, for servers that reject
-  unknown ones; a ``top_k`` then raises ``UnsupportedSettingError``.
+  unknown ones; a ``top_k`` then raises ``UnsupportedSettingError``. The default
+  ``params=auto`` is extended only for servers whose ``/models`` listing names them as
+  llama.cpp, llama-cpp-python or vLLM, and standard for any other (a hosted API).
 * stop sequences are sent to the server *and* checked here as the text
   streams in, so they are honoured (and never returned) even by servers that
   limit their number or echo them.
+
+Chat-only models: ``-o api=chat`` (or ``api=auto``, the default, once the server answers that
+the model has no ``/completions``) sends each prompt as chat messages instead — the turns the
+loop describes (:class:`~agentcore.models.PromptTurns`: instructions and exemplars as the
+system message, the task and each observation as the user's, each earlier step as the
+assistant's), with the stop sequences; the server applies the model's own chat template. The
+reply is read back as the continuation of the prompt's lead (a chat model writes
+``Thought 2:`` itself), so every agent runs unchanged.
 
 Grammar-constrained actions: with ``-o grammar=gbnf`` the backend declares
 ``supports_grammar`` and sends the ReAct grammar as the request's ``grammar``
@@ -28,13 +38,21 @@ default: other servers reject the field or spell it differently.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from agentcore.models import Completion, GenerationConfig, Message, Timings, Usage
+from agentcore.models import (
+    Completion,
+    GenerationConfig,
+    Message,
+    PromptTurns,
+    Timings,
+    Usage,
+)
 from agentcore.plugin import (
     BackendError,
     ConfigError,
@@ -43,6 +61,7 @@ from agentcore.plugin import (
     StopScanner,
     TokenCallback,
     UnsupportedSettingError,
+    reply_after_lead,
     validate_options,
 )
 from agentcore_openai.options import OpenAIOptions
@@ -50,6 +69,10 @@ from agentcore_openai.transport import HTTPStatusError, RetryPolicy, Transport, 
 
 API_KEY_ENVS = ("AGENTCORE_OPENAI_API_KEY", "OPENAI_API_KEY")
 OPENAI_MAX_STOPS = 4
+#: ``owned_by`` in the /models listing of servers that take the extended fields.
+EXTENDED_SERVERS = {"llamacpp": "llama.cpp", "me": "llama-cpp-python", "vllm": "vLLM"}
+
+log = logging.getLogger(__name__)
 
 
 class OpenAIBackend(LLMBackend):
@@ -57,12 +80,13 @@ class OpenAIBackend(LLMBackend):
 
     name = "openai"
     supports_grammar = False
+    accepts_turns = True  # sent only in chat mode (api=chat, or auto on a chat-only model)
 
     def __init__(self, model: str | None = None, **options: Any) -> None:
         """``options``: see :class:`~agentcore_openai.options.OpenAIOptions`."""
         opts = validate_options(OpenAIOptions, {"model": model, **options}, where="openai backend")
         base_url, api_key = opts.base_url, opts.api_key
-        self.params = opts.params
+        self.api = opts.api
         self.supports_grammar = opts.grammar == "gbnf"
         if api_key and has_userinfo(base_url):
             raise ConfigError(
@@ -84,6 +108,7 @@ class OpenAIBackend(LLMBackend):
             retry=RetryPolicy(max_retries=opts.max_retries, backoff_s=opts.backoff),
         )
         served = self._served_models()
+        self.params = self._dialect(opts.params, served)
         self.model_name = self._choose_model(opts.model, served)
         window = opts.context_window or opts.n_ctx or _window_from(served.get(self.model_name))
         self.context_window = int(window or 4096)
@@ -102,6 +127,18 @@ class OpenAIBackend(LLMBackend):
             raise
         entries = listing.get("data", []) if isinstance(listing, dict) else []
         return {str(e["id"]): e for e in entries if isinstance(e, dict) and "id" in e}
+
+    def _dialect(self, params: str, served: dict[str, dict[str, Any]]) -> str:
+        """``params=auto``: extended for a server that names itself llama.cpp or vLLM."""
+        if params != "auto":
+            return params
+        if self.supports_grammar:
+            return "extended"  # the grammar field is itself an extension
+        owners = {str(entry.get("owned_by", "")) for entry in served.values()}
+        known = sorted(EXTENDED_SERVERS[o] for o in owners if o in EXTENDED_SERVERS)
+        log.info("openai backend: %s", f"{', '.join(known)} server, extended fields" if known
+                 else "not a llama.cpp/vLLM server, OpenAI's fields only")  # fmt: skip
+        return "extended" if known else "standard"
 
     def _refuse_missing_v1(self) -> None:
         """A base_url without its ``/v1`` is the usual slip: say so, rather than "no models"."""
@@ -176,17 +213,61 @@ class OpenAIBackend(LLMBackend):
         on_token: TokenCallback | None = None,
         grammar: str | None = None,
         session: str | None = None,
+        turns: PromptTurns | None = None,
     ) -> Completion:
-        """Continue ``prompt`` via ``/completions``, under ``grammar`` when enabled."""
-        body = {"prompt": prompt, **self._sampling(config)}
-        if grammar is not None:
-            if not self.supports_grammar:
-                raise UnsupportedSettingError(
-                    "a grammar was given but this openai backend sends none; create it with "
-                    "-o grammar=gbnf if the server is llama.cpp's or llama-cpp-python's"
+        """Continue ``prompt`` via ``/completions``, or send ``turns`` via ``/chat/completions``
+        (``api=chat``, or ``api=auto`` once the server has said the model is chat-only)."""
+        if self.api != "chat":
+            body = {"prompt": prompt, **self._sampling(config), **self._grammar(grammar)}
+            try:
+                completion = self._generate(
+                    "/completions", body, config, on_token, _completion_text
                 )
-            body["grammar"] = grammar
-        return self._generate("/completions", body, config, on_token, _completion_text)
+            except HTTPStatusError as exc:
+                if self.api == "completions" or not _chat_only(exc):
+                    raise
+                log.info("openai backend: %s has no /completions; using chat", self.model_name)
+                self.api = "chat"
+            else:
+                self.api = "completions"
+                return completion
+        return self._complete_chat(prompt, config, on_token, grammar, turns)
+
+    def _complete_chat(
+        self,
+        prompt: str,
+        config: GenerationConfig,
+        on_token: TokenCallback | None,
+        grammar: str | None,
+        turns: PromptTurns | None,
+    ) -> Completion:
+        """The prompt as chat turns; the reply read as the continuation of their lead."""
+        if turns is None:  # a caller with text only: the whole transcript as the user's
+            turns = PromptTurns(messages=[Message(role="user", content=prompt)])
+        body = {
+            "messages": [
+                m.model_dump(exclude_none=True) for m in self.data_messages(turns.messages)
+            ],
+            **self._sampling(config),
+            **self._grammar(grammar),
+        }
+        shown = _LeadFilter(turns.lead, on_token) if on_token is not None and turns.lead else None
+        completion = self._generate(
+            "/chat/completions", body, config, shown.feed if shown else on_token, _chat_text
+        )
+        if shown is not None:
+            shown.flush()
+        return completion.model_copy(update={"text": reply_after_lead(completion.text, turns.lead)})
+
+    def _grammar(self, grammar: str | None) -> dict[str, Any]:
+        if grammar is None:
+            return {}
+        if not self.supports_grammar:
+            raise UnsupportedSettingError(
+                "a grammar was given but this openai backend sends none; create it with "
+                "-o grammar=gbnf if the server is llama.cpp's or llama-cpp-python's"
+            )
+        return {"grammar": grammar}
 
     def chat(
         self,
@@ -335,6 +416,39 @@ def _completion_text(choice: dict[str, Any], *, streaming: bool) -> str:
 def _chat_text(choice: dict[str, Any], *, streaming: bool) -> str:
     part = choice.get("delta" if streaming else "message") or {}
     return str(part.get("content") or "")
+
+
+def _chat_only(error: HTTPStatusError) -> bool:
+    """The server's answer to /completions says the model (or server) takes chat only."""
+    text = str(error).lower()
+    return error.status in (404, 405) or (error.status == 400 and "chat" in text)
+
+
+class _LeadFilter:
+    """Streams a chat reply without the lead it repeats (``Thought 2:``), as the text prompt's
+    continuation would stream: held back only while it may still be that lead."""
+
+    def __init__(self, lead: str, on_token: TokenCallback) -> None:
+        self.lead, self.on_token = lead, on_token
+        self.markers = [line.strip() for line in lead.strip().splitlines()[:1]]
+        self.held: str | None = ""
+
+    def feed(self, piece: str) -> None:
+        if self.held is None:
+            self.on_token(piece)
+            return
+        self.held += piece
+        probe = self.held.lstrip()
+        if any(m.startswith(probe) and len(probe) < len(m) for m in self.markers):
+            return  # may still turn out to be the lead
+        text, self.held = reply_after_lead(self.held, self.lead), None
+        if text:
+            self.on_token(text)
+
+    def flush(self) -> None:
+        if self.held:
+            self.on_token(reply_after_lead(self.held, self.lead))
+        self.held = None
 
 
 def _first_choice(answer: Any) -> dict[str, Any]:

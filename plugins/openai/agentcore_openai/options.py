@@ -34,10 +34,17 @@ class OpenAIOptions(Options):
         None, description="Tokens the model sees (default: from /models, else 4096)."
     )
     n_ctx: PositiveInt | None = Field(None, description="Same as context_window.")
-    params: Literal["extended", "standard"] = Field(
-        "extended",
+    params: Literal["auto", "extended", "standard"] = Field(
+        "auto",
         description="extended: also send top_k and neutralise server-side samplers; "
-        "standard: OpenAI's fields only.",
+        "standard: OpenAI's fields only; auto: extended for llama.cpp, llama-cpp-python and "
+        "vLLM servers (told by their /models listing), standard for any other.",
+    )
+    api: Literal["auto", "completions", "chat"] = Field(
+        "auto",
+        description="completions: the loops' text prompts via /completions; chat: the same "
+        "transcripts as messages via /chat/completions (chat-only hosted models); auto: "
+        "completions, switching to chat when the server has no /completions for the model.",
     )
     timeout: PositiveFloat = Field(600.0, description="Seconds to wait for a response.")
     connect_timeout: PositiveFloat = Field(10.0, description="Seconds to wait to connect.")

@@ -49,7 +49,7 @@ def test_extended_params_pin_every_sampler_to_agentcore_meaning(fake_server):
     Reply = fake_server.Reply
     body_of = fake_server.completion_body
     fake_server.script["/v1/completions"] = [Reply(body=body_of("ok"))]
-    backend = make(fake_server)
+    backend = make(fake_server, params="extended")
     backend.complete("p", GenerationConfig(max_new_tokens=5, temperature=0.7, top_p=0.9, seed=3))
     backend.complete("p", GenerationConfig(max_new_tokens=5, top_k=40, stop=["\n", "END"]))
     sampled, greedy = (r["body"] for r in fake_server.requests if r["path"] == "/v1/completions")
