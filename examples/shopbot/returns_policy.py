@@ -18,10 +18,12 @@ tools, and each checks its claim against the orders database:
     more in that conversation (no guessing emails or order numbers).
 ``request_return_label(order_id, items, customer_email, reason?)``
     Only for a verified order, only to the verified email, only for a
-    delivered order, and only for SKUs in that order (no more than were
-    bought). Then the shipping plugin's :func:`issue_return_label` does the
-    real work (the plugin's raw tool, which needs the operator's approval, is
-    not what the model gets).
+    delivered order, only for SKUs in that order (no more than were
+    bought), and only for exactly the items the customer chose: those named
+    in their newest message that names any (:mod:`item_choice`; the choice is
+    recorded in the conversation's tool state). Then the shipping plugin's
+    :func:`issue_return_label` does the real work (the plugin's raw tool, which
+    needs the operator's approval, is not what the model gets).
 ``send_email(to, subject, body, attachment_label_id)``
     Only to a verified email, only with a label issued in this conversation
     for that same email. No other attachments exist for the model.
@@ -40,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from failed_checks import MAX_FAILED_CHECKS, FailedChecks
+from item_choice import chosen_items
 
 from agentcore.models import ToolResult
 from agentcore.tools import Tool, ToolContext
@@ -49,6 +52,7 @@ __all__ = ["MAX_FAILED_CHECKS", "FailedChecks", "OrderBook", "guarded_tools"]
 VERIFIED = "shopbot.verified"  # {order_id: email} proven in this conversation
 FAILED_CHECKS = "shopbot.failed_checks"  # how many verifications failed in this conversation
 LABELS = "shopbot.labels"  # {label_id: {"order_id": int, "email": str}} issued here
+CHOSEN = "shopbot.chosen_items"  # {order_id: [sku, ...]} the customer chose, labelled here
 RETURNABLE_STATUS = "delivered"
 #: Bounded by the shipping tool's own deadline (its retries end well before this).
 GUARDED_TIMEOUT_S = 130.0
@@ -281,6 +285,11 @@ def guarded_tools(
         problem, skus = _check_items(order, items)
         if problem:
             return refused(name, "item_not_in_order", problem)
+        if customer_text is not None:
+            problem = _not_chosen(customer_text(ctx), order, skus)
+            if problem:
+                return refused(name, "not_chosen", problem)
+            ctx.state.setdefault(CHOSEN, {})[number] = sorted(set(skus))
         result = issue_return_label(ctx, str(number), skus, order.customer_email, reason)
         if result.ok and isinstance(result.data, dict):
             ctx.state.setdefault(LABELS, {})[result.data["label_id"]] = {
@@ -369,6 +378,26 @@ def _check_items(order: OrderRecord, items: list[str]) -> tuple[str | None, list
             )
         skus.append(line.sku)
     return None, skus
+
+
+def _not_chosen(text: str | None, order: OrderRecord, skus: list[str]) -> str | None:
+    """Why a label for ``skus`` is not what the customer asked for, if it is not."""
+    contents = f"Order {order.order_id} contains: {order.describe_items()}."
+    chosen = chosen_items((text or "").split("\n"), order.lines)
+    if chosen is None:
+        return (
+            f"the customer has not said which items of order {order.order_id} to return. "
+            f"{contents} Ask the customer which items to return."
+        )
+    asked, message = chosen
+    if set(skus) == set(asked):
+        return None
+    quoted = " ".join(message.split())[:120]
+    return (
+        f"the customer asked to return {', '.join(sorted(set(asked)))} (their message: "
+        f'"{quoted}"), not {", ".join(sorted(set(skus)))}. Request a label for exactly the '
+        "items the customer asked for, or ask the customer to confirm the items."
+    )
 
 
 def _not_given(text: str | None, order_id: str, number: int | None, email: str) -> str | None:

@@ -117,7 +117,7 @@ def test_email_that_does_not_match_is_refused(shop, tools, customer, conversatio
 def test_email_goes_only_to_the_verified_customer_with_their_label(
     shop, tools, customer, conversation
 ):
-    customer.append("Order 1001, ann@example.com. Or mail it to mallory@example.net")
+    customer.append("The t-shirts, order 1001, ann@example.com. Or mail it to mallory@example.net")
     assert verify(tools, conversation, "1001", "ann@example.com").ok
     made = label(tools, conversation, "1001", ["TEE-M-WHITE"], "ann@example.com")
     assert made.ok, made.observation
@@ -257,4 +257,51 @@ def test_the_bot_relays_a_refusal_and_nothing_is_made(shop, shopbot):
     assert "Observation: Refused: order 1002 has not been verified" in backend.prompts[-1]
     assert reply.action.tool == "respond"
     assert result.answer.startswith("Sorry, order 1002 and ann@example.com do not match")
+    assert nothing_made(shop)
+
+
+# --- the items: exactly what the customer chose ---------------------------------------------
+
+GRACE = ("1015", "grace.kim@example.com")  # order 1015: Slim jeans and a Leather belt
+
+
+def test_the_label_is_for_exactly_the_items_the_customer_chose(shop, tools, customer, conversation):
+    customer += ["Hi, I want to return the jeans from order 1015.", f"It's {GRACE[1]}"]
+    assert verify(tools, conversation, *GRACE).ok
+    both = label(tools, conversation, GRACE[0], ["JEANS-32-BLUE", "BELT-90-BROWN"], GRACE[1])
+    assert not both.ok and both.error_kind == "not_chosen"
+    assert both.observation.startswith(
+        'Refused: the customer asked to return JEANS-32-BLUE (their message: "Hi, I want to '
+        'return the jeans from order 1015."), not BELT-90-BROWN, JEANS-32-BLUE.'
+    )
+    swapped = label(tools, conversation, GRACE[0], ["BELT-90-BROWN"], GRACE[1])
+    assert not swapped.ok and swapped.error_kind == "not_chosen"
+    assert nothing_made(shop)
+    right = label(tools, conversation, GRACE[0], ["JEANS-32-BLUE"], GRACE[1])
+    assert right.ok, right.observation
+    assert [lbl.items for lbl in labels_issued(shop)] == [["JEANS-32-BLUE"]]
+    assert conversation.state["shopbot.chosen_items"] == {1015: ["JEANS-32-BLUE"]}
+
+
+def test_a_change_of_mind_replaces_the_earlier_choice(shop, tools, customer, conversation):
+    customer += [
+        "I'd like to return the jeans, order 1015.",
+        f"Actually, the belt instead of the jeans. My email is {GRACE[1]}",
+    ]
+    assert verify(tools, conversation, *GRACE).ok
+    jeans = label(tools, conversation, GRACE[0], ["JEANS-32-BLUE"], GRACE[1])
+    assert not jeans.ok and "asked to return BELT-90-BROWN" in jeans.observation
+    belt = label(tools, conversation, GRACE[0], ["BELT-90-BROWN"], GRACE[1])
+    assert belt.ok, belt.observation
+
+
+def test_without_an_item_named_the_bot_must_ask(shop, tools, customer, conversation):
+    customer += ["I want to send something back. Order 1015, " + GRACE[1]]
+    assert verify(tools, conversation, *GRACE).ok
+    guessed = label(tools, conversation, GRACE[0], ["JEANS-32-BLUE"], GRACE[1])
+    assert not guessed.ok and guessed.observation.startswith(
+        "Refused: the customer has not said which items of order 1015 to return. "
+        "Order 1015 contains: BELT-90-BROWN (Leather belt, 90 cm, brown) x1; "
+        "JEANS-32-BLUE (Slim jeans, W32, blue) x1. Ask the customer which items to return."
+    )
     assert nothing_made(shop)

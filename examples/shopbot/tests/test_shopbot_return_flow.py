@@ -137,3 +137,41 @@ def test_the_bot_cannot_read_customers(shop, shopbot):
     assert step.tool_result.error_kind == "forbidden_table"
     assert "ann@example.com" not in step.observation
     assert "Tables you can query: orders, order_items, products" in step.observation
+
+
+def test_a_label_for_more_than_the_customer_chose_is_refused_and_the_bot_corrects_it(shop, shopbot):
+    """The small model's mistake, scripted: it asks for the t-shirts too. The policy refuses
+    with the customer's own choice; the next request, for the jeans alone, is the only label."""
+    both = '["JEANS-32-BLUE", "TEE-M-WHITE"]'
+    bot_side = BotSide(
+        f" I look up order 1001 with sql.\nAction: sql[{LOOKUP}]",
+        " I check the email.\n"
+        'Action: verify_customer[{"order_id": "1001", "email": "ann@example.com"}]',
+        " I request the label.\nAction: request_return_label["
+        f'{{"order_id": "1001", "items": {both}, "customer_email": "ann@example.com"}}]',
+        lambda prompt: (
+            " Only the jeans were asked for.\n"
+            'Action: request_return_label[{"order_id": "1001", "items": ["JEANS-32-BLUE"], '
+            '"customer_email": "ann@example.com"}]'
+            if "Refused: the customer asked to return JEANS-32-BLUE" in prompt
+            else " (the refusal never reached the bot)\nAction: respond[?]"
+        ),
+        lambda prompt: (
+            " Done.\nAction: respond[Your label is "
+            + from_observation(r"Return label (LBL-[0-9A-F]+) issued", prompt)
+            + ".]"
+        ),
+    )
+    agent = shopbot.build_agent(ScriptedBackend(responder=bot_side), settings=shop.settings)
+    reply = agent.chat(
+        "ann", "Order 1001: I want to return only the jeans, they are too small. ann@example.com"
+    )
+    assert reply.status is RunStatus.FINISHED, reply.error
+    tools = [s.action.tool for s in reply.steps]
+    assert tools == ["sql", "verify_customer", "request_return_label", "request_return_label",
+                     "respond"]  # fmt: skip
+    refused = reply.steps[2].tool_result
+    assert not refused.ok and refused.error_kind == "not_chosen"
+    (label,) = labels_issued(shop)
+    assert label.items == ["JEANS-32-BLUE"]
+    assert reply.answer == f"Your label is {label.label_id}."
