@@ -90,10 +90,9 @@ def readme_commands(example: str) -> list[str]:
         if any(line.endswith("&") for line in lines):
             continue  # a manual set-up that starts services by hand
         for line in lines:
-            if not line.startswith(
-                (".venv/bin/agentcore", ".venv/bin/python", "agentcore ", "python ")
-            ):
-                continue
+            typed = (".venv/bin/agentcore", ".venv/bin/python", "agentcore ")
+            if not line.startswith(typed if example else (*typed, "python ")):
+                continue  # bare `python` only in the top-level README (the venv activated)
             # with the fast model as the default, naming it again would only repeat a run
             line = re.sub(rf"\s(--model|-m) {re.escape(FAST_MODEL)}\b", "", line)
             if "pytest" not in line and line not in commands:
