@@ -235,6 +235,11 @@ class Step(Record):
     repaired_from: str | None = Field(
         None, description="A malformed completion that was regenerated under the action grammar."
     )
+    reply_rejected: str | None = Field(
+        None,
+        description="A reply (or answer) the agent's reply checks sent back to the model; "
+        "the observation says why (agentcore.reply_checks).",
+    )
     tool_result: ToolResult | None = None
     sanitized: list[str] = Field(
         default_factory=list,

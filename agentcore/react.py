@@ -41,6 +41,7 @@ from agentcore.models import (
 )
 from agentcore.parsing import FINISH, ParsedStep, StepLabels, parse_react_step
 from agentcore.prompts import PromptTemplate
+from agentcore.reply_checks import DEFAULT_REPLY_CHECKS, ReplyCheck, ReplyDraft
 from agentcore.run import Run
 from agentcore.tools import Tool
 from agentcore.turns import opening_turns
@@ -85,16 +86,22 @@ class ReActAgent(Agent):
         observation_chars: int = 300,
         step_reserve_tokens: int = 160,
         constrain: bool | None = None,
+        reply_checks: Sequence[ReplyCheck] | None = None,
+        max_reply_rejections: int = 2,
         **options: Any,
     ) -> None:
         if max_steps < 1:
             raise ConfigError(f"max_steps must be at least 1, got {max_steps}")
+        if max_reply_rejections < 0:
+            raise ConfigError(f"max_reply_rejections must be 0 or more, got {max_reply_rejections}")
         self._tool_items = list(tools)
         super().__init__(backend, **options)
         self.max_steps = max_steps
         self.observation_chars = observation_chars
         self.step_reserve_tokens = step_reserve_tokens
         self.constrain = constrain
+        self.reply_checks = tuple(DEFAULT_REPLY_CHECKS if reply_checks is None else reply_checks)
+        self.max_reply_rejections = max_reply_rejections
         template = self.template
         self.labels = StepLabels(
             thought=template.label("step_prefix", "Thought") or "Thought",
@@ -214,6 +221,10 @@ class ReActAgent(Agent):
         if action.tool in self.reply_tools:
             reply = str(action.arguments.get(self.reply_tools[action.tool], "")).strip()
             if reply:
+                problem = self._check_reply(run, action.tool, reply)
+                if problem:
+                    step.reply_rejected, step.observation = reply, problem
+                    return False
                 run.record.answer, run.record.status = reply, RunStatus.FINISHED
                 return True
             argument = self.reply_tools[action.tool]
@@ -226,6 +237,44 @@ class ReActAgent(Agent):
         if step.tool_result is not None:
             step.tool_s = step.tool_result.duration_s
         return False
+
+    def _check_reply(self, run: Run, action: str, reply: str) -> str | None:
+        """The first problem the reply checks find, while rejections are left; else ``None``.
+
+        Past :attr:`max_reply_rejections` the reply is accepted and the problem kept as a
+        warning on the run (see :mod:`agentcore.reply_checks`).
+        """
+        if not self.reply_checks:
+            return None
+        draft = ReplyDraft(reply, action, run.tools, self._seen_text(run), self._prompt_text())
+        problem = next((p for check in self.reply_checks if (p := check(draft))), None)
+        if problem is None:
+            return None
+        rejected = sum(step.reply_rejected is not None for step in run.record.steps)
+        if rejected < self.max_reply_rejections:
+            return problem
+        run.record.warnings.append(
+            f"the {draft.noun} went out after {rejected} rejections, still failing a check: "
+            + problem
+        )
+        return None
+
+    def _seen_text(self, run: Run) -> str:
+        """What the run was told: its input, the user's messages, the tools' observations."""
+        parts = [run.record.input]
+        parts += [s.tool_result.observation for s in run.record.steps if s.tool_result]
+        conversation = run.tools.conversation
+        for entry in getattr(conversation, "entries", ()):
+            if entry.kind == "user":
+                parts.append(entry.text)
+            elif entry.observation and not entry.observation_by_engine:
+                parts.append(entry.observation)
+        return "\n".join(parts)
+
+    def _prompt_text(self) -> str:
+        """The prompt's fixed text: instructions, worked examples, the tools' descriptions."""
+        template = self.template
+        return "\n".join([template.instructions, *template.exemplars, self.describe_tools()])
 
     def _complete_step(
         self,

@@ -31,6 +31,7 @@ if str(_HERE) not in sys.path:  # the sibling modules, however this file was loa
     sys.path.insert(0, str(_HERE))
 
 from orders_db import BOT_TABLES, create_orders_db  # noqa: E402
+from reply_facts import SHOPBOT_REPLY_CHECKS  # noqa: E402
 from returns_policy import FailedChecks, OrderBook, customer_said, guarded_tools  # noqa: E402
 from shop_services import LOOPBACK, LocalServices, start_local_services  # noqa: E402
 
@@ -124,6 +125,7 @@ def build_agent(
         options["backend_options"] = {"n_ctx": 8192, **options.get("backend_options", {})}
     options.setdefault("generation", {"max_new_tokens": 256, "temperature": 0.0})
     options.setdefault("max_steps", 6)
+    options.setdefault("reply_checks", SHOPBOT_REPLY_CHECKS)
     return ChatAgent(backend, tools=tools, model=model, prompt=PROMPT, settings=settings, **options)
 
 

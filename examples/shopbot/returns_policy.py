@@ -51,7 +51,9 @@ __all__ = ["MAX_FAILED_CHECKS", "FailedChecks", "OrderBook", "guarded_tools"]
 
 VERIFIED = "shopbot.verified"  # {order_id: email} proven in this conversation
 FAILED_CHECKS = "shopbot.failed_checks"  # how many verifications failed in this conversation
-LABELS = "shopbot.labels"  # {label_id: {"order_id": int, "email": str}} issued here
+#: {label_id: {"order_id", "email", "items": [sku], "tracking", "run_id", "order_items":
+#: {sku: product name}}} — each label issued in this conversation, in order
+LABELS = "shopbot.labels"
 CHOSEN = "shopbot.chosen_items"  # {order_id: [sku, ...]} the customer chose, labelled here
 RETURNABLE_STATUS = "delivered"
 #: Bounded by the shipping tool's own deadline (its retries end well before this).
@@ -295,6 +297,10 @@ def guarded_tools(
             ctx.state.setdefault(LABELS, {})[result.data["label_id"]] = {
                 "order_id": number,
                 "email": order.customer_email,
+                "items": sorted(set(skus)),
+                "tracking": result.data.get("tracking_number"),
+                "run_id": ctx.run_id,
+                "order_items": {line.sku: line.name for line in order.lines},
             }
         return result.model_copy(update={"tool": name})
 

@@ -175,3 +175,88 @@ def test_a_label_for_more_than_the_customer_chose_is_refused_and_the_bot_correct
     (label,) = labels_issued(shop)
     assert label.items == ["JEANS-32-BLUE"]
     assert reply.answer == f"Your label is {label.label_id}."
+
+
+# --- the reply says what happened ------------------------------------------------------------
+
+GRACE_EMAIL = "grace.kim@example.com"  # order 1015: Slim jeans and a Leather belt
+
+
+def test_after_a_change_of_mind_the_reply_names_the_labelled_item(shop, shopbot):
+    """What the 1.5B model did: the label was for the belt, its reply spoke of the jeans."""
+
+    def reply(item: str):
+        def write(prompt: str) -> str:
+            tracking = from_observation(r"Tracking number: (RT\w+)", prompt)
+            return (
+                f" Done.\nAction: respond[I emailed the return label for your {item} to "
+                f"{GRACE_EMAIL}. The tracking number is {tracking}.]"
+            )
+
+        return write
+
+    def email(prompt: str) -> str:
+        label_id = from_observation(r"Return label (LBL-[0-9A-F]+) issued", prompt)
+        return (
+            " I email it.\nAction: send_email["
+            f'{{"to": "{GRACE_EMAIL}", "subject": "Your return label for order 1015", '
+            f'"body": "Your label is attached.", "attachment_label_id": "{label_id}"}}]'
+        )
+
+    bot_side = BotSide(
+        " I ask for the email.\nAction: respond[Which email address did you use?]",
+        f' I check.\nAction: verify_customer[{{"order_id": "1015", "email": "{GRACE_EMAIL}"}}]',
+        " The belt.\nAction: request_return_label["
+        f'{{"order_id": "1015", "items": ["BELT-90-BROWN"], "customer_email": "{GRACE_EMAIL}"}}]',
+        email,
+        reply("jeans"),
+        lambda prompt: (
+            reply("belt")(prompt)
+            if "Not sent: label LBL-" in prompt and "speaks of Slim jeans" in prompt
+            else " (the rejection never reached the bot)\nAction: respond[?]"
+        ),
+    )
+    agent = shopbot.build_agent(ScriptedBackend(responder=bot_side), settings=shop.settings)
+    agent.chat("grace", "I'd like to return the jeans from order 1015.")
+    turn = agent.chat("grace", f"Actually, the belt instead of the jeans. It's {GRACE_EMAIL}")
+
+    assert not bot_side.replies
+    assert turn.status is RunStatus.FINISHED, turn.error
+    (label,) = labels_issued(shop)
+    assert label.items == ["BELT-90-BROWN"]
+    rejected = turn.steps[-2]
+    assert rejected.reply_rejected is not None and "your jeans" in rejected.reply_rejected
+    assert rejected.observation == (
+        f"Not sent: label {label.label_id} is for Leather belt (BELT-90-BROWN), but your reply "
+        "speaks of Slim jeans (JEANS-32-BLUE). Write the reply again and say which items the "
+        "label is for."
+    )
+    assert turn.answer == (
+        f"I emailed the return label for your belt to {GRACE_EMAIL}. "
+        f"The tracking number is {label.tracking_number}."
+    )
+    assert [m["To"] for m in shop.services.messages()] == [GRACE_EMAIL]  # sent once
+
+
+def test_a_refusal_is_not_reported_with_the_examples_label(shop, shopbot):
+    """Refused, the bot "reports" the worked example's label; the check sends it back, and the
+    reply that goes out gives the refusal's own reason."""
+    bot_side = BotSide(
+        " I check the email.\n"
+        'Action: verify_customer[{"order_id": "1002", "email": "ann@example.com"}]',
+        " Done.\nAction: respond[I emailed the return label for your chinos. The tracking "
+        "number is RT100200300400SB.]",
+        lambda prompt: (
+            " I say what the check said.\nAction: respond[Order 1002 and ann@example.com do not "
+            "match an order on file. Please check the order number and the email address.]"
+            if "Not sent: your reply contains RT100200300400SB, which come from the examples"
+            in prompt
+            else " (the rejection never reached the bot)\nAction: respond[?]"
+        ),
+    )
+    agent = shopbot.build_agent(ScriptedBackend(responder=bot_side), settings=shop.settings)
+    turn = agent.chat("ann", "Return the jeans from order 1002 please, I'm ann@example.com")
+    assert not bot_side.replies
+    assert [s.reply_rejected is not None for s in turn.steps] == [False, True, False]
+    assert turn.answer.startswith("Order 1002 and ann@example.com do not match")
+    assert labels_issued(shop) == [] and shop.services.messages() == []
