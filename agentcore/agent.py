@@ -9,6 +9,7 @@ each LLM call, each step and the end.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
     from agentcore.memory import Conversation
 
 log = logging.getLogger(__name__)
+#: What a run id given by the caller may be: safe in a URL, a file name and a log line.
+RUN_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
 
 class RunStream:
@@ -169,14 +172,17 @@ class Agent:
         *,
         on_token: TokenCallback | None = None,
         on_retry: RetryCallback | None = None,
+        run_id: str | None = None,
     ) -> RunStream:
         """Start a run whose steps can be iterated as they complete.
 
         ``on_token`` receives generated text as it streams; ``on_retry`` is told when the
         text streamed so far for a step is discarded and generated again (a malformed ReAct
         step repaired under the grammar), so a live display can start the step afresh.
+        ``run_id`` names the run (an application that queued it gave it an id already);
+        by default a new one is made.
         """
-        run = self._new_run(task, on_token=on_token, on_retry=on_retry)
+        run = self._new_run(task, on_token=on_token, on_retry=on_retry, run_id=run_id)
         return RunStream(self._lifecycle(run), run)
 
     def cancel(self) -> None:
@@ -219,11 +225,15 @@ class Agent:
         on_retry: RetryCallback | None = None,
         conversation: Conversation | None = None,
         tool_state: dict[str, Any] | None = None,
+        run_id: str | None = None,
     ) -> Run:
         """A run of ``task``, not started; the input is checked here, before anything runs."""
         if not isinstance(task, str) or not task.strip():
             raise ConfigError(f"the {self.kind} input must be a non-empty string, got {task!r}")
+        if run_id is not None and not RUN_ID.fullmatch(run_id):
+            raise ConfigError(f"run_id must be 8 to 64 letters, digits, '-' or '_', got {run_id!r}")
         record = RunResult(
+            **({"run_id": run_id} if run_id is not None else {}),
             agent=self.kind,
             input=task,
             status=RunStatus.ERROR,

@@ -57,6 +57,10 @@ Add a command (``register_commands``)
     print untrusted text (model output, documents, table cells) through
     :func:`for_terminal` / :func:`json_for_terminal`.
 
+Run agents for others (a server, a batch job)
+    describe each agent as an :class:`AgentSpec` (validated data: kind, prompt, tools, model,
+    generation, limits) and call its ``build()`` once per instance needed.
+
 Fail clearly
     raise :class:`ConfigError` (bad setting or option), :class:`BackendError` (model missing,
     server down), :class:`UnsupportedSettingError`, :class:`NotFoundError`,
@@ -110,6 +114,7 @@ if TYPE_CHECKING:
     )
     from agentcore.prompts import PromptTemplate, fit_prompt, load_prompt
     from agentcore.retrievers import Retriever
+    from agentcore.specs import AgentSpec
     from agentcore.stops import StopScanner
     from agentcore.tools import Tool, ToolContext, tool
     from agentcore.turns import reply_after_lead
@@ -154,6 +159,8 @@ _EXPORTS: dict[str, str] = {
     "fit_prompt": "agentcore.prompts",
     "PromptGuard": "agentcore.untrusted",
     "Markers": "agentcore.untrusted",
+    # agents built from a description (a server, a batch job)
+    "AgentSpec": "agentcore.specs",
     # stores and commands
     "Conversation": "agentcore.memory",
     "ConversationStore": "agentcore.memory",

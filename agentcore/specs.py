@@ -1,0 +1,118 @@
+"""An agent described as data: what a server, a batch job or a config file builds agents from.
+
+The command line builds each agent from its flags; an application that builds agents for other
+people (``agentcore serve``, an eval on a cluster) gets the same description as TOML or JSON —
+kind, prompt, tools, backend and model, generation settings, limits — and must refuse a wrong
+one before any model loads. :class:`AgentSpec` is that description, validated by pydantic
+(unknown keys are errors), and :meth:`AgentSpec.build` makes the agent. Building is what loads
+the model, so a caller that needs several instances (one per worker thread: in-process
+llama.cpp must not be shared between concurrent runs) calls it once per instance.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import Field, model_validator
+
+from agentcore.defaults import DEFAULT_BACKEND
+from agentcore.models import GenerationConfig
+from agentcore.options import Options
+
+if TYPE_CHECKING:
+    from agentcore.agent import Agent
+    from agentcore.plugins import AgentcorePluginManager
+
+AgentKind = Literal["react", "chat", "pal", "prompt", "rag"]
+#: Options that only some kinds take: kind → the fields that belong to it.
+KIND_FIELDS: dict[str, frozenset[str]] = {
+    "react": frozenset({"tools", "max_steps"}),
+    "chat": frozenset({"tools", "max_steps"}),
+    "pal": frozenset({"executor", "retries", "timeout_s"}),
+    "prompt": frozenset(),
+    "rag": frozenset({"retriever", "index", "k", "retriever_options"}),
+}
+
+
+class AgentSpec(Options):
+    """One agent: which loop, on which model, with what.
+
+    ``generation`` holds :class:`~agentcore.models.GenerationConfig` fields (the kind's own
+    defaults fill the rest); ``backend_options`` are the backend's typed options (``n_ctx``,
+    ``base_url``, ...), ``settings`` the tools' settings sections (``--set`` on the command
+    line). A field that the kind does not take (``tools`` for PAL) is an error, not ignored.
+    """
+
+    kind: AgentKind
+    description: str = ""
+    backend: str = DEFAULT_BACKEND
+    model: str | None = None
+    backend_options: dict[str, Any] = Field(default_factory=dict)
+    generation: dict[str, Any] = Field(default_factory=dict)
+    prompt: str | None = None
+    shots: int | None = Field(None, ge=0)
+    settings: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    tools: list[str] | None = None
+    max_steps: int | None = Field(None, ge=1, le=100)
+    executor: str | None = None
+    retries: int | None = Field(None, ge=0, le=10)
+    timeout_s: float | None = Field(None, gt=0)
+    retriever: str | None = None
+    index: str | None = None
+    k: int | None = Field(None, ge=1, le=100)
+    retriever_options: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _fields_of_its_kind(self) -> AgentSpec:
+        foreign = {
+            name
+            for fields in KIND_FIELDS.values()
+            for name in fields
+            if name in self.model_fields_set and name not in KIND_FIELDS[self.kind]
+        }
+        if foreign:
+            takes = ", ".join(sorted(KIND_FIELDS[self.kind])) or "none of the kind options"
+            raise ValueError(
+                f"a {self.kind} agent does not take {', '.join(sorted(foreign))} (it takes {takes})"
+            )
+        GenerationConfig(**self.generation)  # a bad value fails here, before a model loads
+        return self
+
+    def build(self, plugin_manager: AgentcorePluginManager | None = None) -> Agent:
+        """The agent this spec describes (loads its model)."""
+        cls = _agent_class(self.kind)
+        options: dict[str, Any] = {
+            "backend": self.backend,
+            "model": self.model,
+            "backend_options": dict(self.backend_options),
+            "generation": dict(self.generation) or None,
+            "prompt": self.prompt,
+            "shots": self.shots,
+            "settings": {section: dict(values) for section, values in self.settings.items()},
+            "plugin_manager": plugin_manager,
+        }
+        for name in KIND_FIELDS[self.kind] & self.model_fields_set:
+            options[name] = getattr(self, name)
+        return cls(**options)
+
+
+def _agent_class(kind: str) -> type[Agent]:
+    if kind == "react":
+        from agentcore.react import ReActAgent
+
+        return ReActAgent
+    if kind == "chat":
+        from agentcore.chat import ChatAgent
+
+        return ChatAgent
+    if kind == "pal":
+        from agentcore.pal import PALAgent
+
+        return PALAgent
+    if kind == "rag":
+        from agentcore.rag import RAGAgent
+
+        return RAGAgent
+    from agentcore.fewshot import PromptAgent
+
+    return PromptAgent

@@ -1,0 +1,514 @@
+"""The REST API: ``/v1/...`` routes over the run registry, the worker pool and the key store.
+
+Every route declares its request and response models, so the OpenAPI schema FastAPI
+generates (``/openapi.json``, browsable at ``/docs``) is the API's contract. Requests and
+their failures:
+
+* a missing or wrong bearer token is 401, a key without the route's scope 403, another
+  key's run 404 (whether it exists is not the caller's to learn);
+* a body over ``max_body_bytes`` is 413 before it is read whole; malformed JSON, unknown
+  fields and bad values are 422 with each problem's place and message (never the input);
+* a full queue, a key past its rate or its number of active runs is 429 with
+  ``Retry-After``;
+* anything unexpected is 500 with a request id — the traceback goes to the server's log,
+  never into a response. Every request is logged with its key id, never the key.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import time
+from collections import defaultdict, deque
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sse_starlette import EventSourceResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from agentcore_server.config import ServerConfig
+from agentcore_server.keys import ApiKey, KeyStore, Scope
+from agentcore_server.runs import ACTIVE, RunRegistry, ServedRun
+from agentcore_server.workers import QueueFull, WorkerPool
+
+log = logging.getLogger("agentcore.server")
+RUN_ID_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
+AUTH_CHECK_S = 5.0
+
+
+# -- the contract ----------------------------------------------------------------------------
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StartRun(Strict):
+    agent: str = Field(description="The name of a configured agent (GET /v1/agents).")
+    input: str = Field(min_length=1, description="The question, problem or text to run on.")
+    run_id: str | None = Field(
+        None, pattern=RUN_ID_PATTERN, description="Name the run yourself (8-64 of A-Z a-z 0-9 _ -)."
+    )
+
+
+class FeedbackIn(Strict):
+    rating: Literal["good", "bad"]
+    note: str | None = Field(None, max_length=2000)
+
+
+class FeedbackOut(BaseModel):
+    rating: Literal["good", "bad"]
+    note: str | None
+    key_id: str | None
+    at: float
+
+
+class RunSummary(BaseModel):
+    run_id: str
+    agent: str
+    status: str = Field(
+        description="queued, running, then finished, max_steps, error, cancelled or refused"
+    )
+    input: str
+    answer: str | None
+    error: str | None
+    created_at: float
+    started_at: float | None
+    ended_at: float | None
+    step_count: int
+    feedback: str | None = Field(description="The latest rating, if any.")
+
+
+class RunDetail(RunSummary):
+    steps: list[dict[str, Any]] = Field(description="Every step so far, as the engine records it.")
+    usage: dict[str, Any] | None
+    warnings: list[str]
+    notes: list[str]
+    feedback: list[FeedbackOut]  # type: ignore[assignment]
+    last_event_id: int = Field(description="Events so far; GET .../events resumes after it.")
+
+
+class RunList(BaseModel):
+    runs: list[RunSummary]
+    total: int
+    next_offset: int | None
+
+
+class AgentInfo(BaseModel):
+    name: str
+    kind: str
+    description: str
+    backend: str
+    model: str | None
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    workers: int
+    busy: int
+    queued: int
+    queue_size: int
+
+
+class Problem(BaseModel):
+    error: str
+    detail: list[dict[str, Any]] | None = None
+    request_id: str | None = None
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": Problem} for code in (401, 403, 404, 413, 422, 429)
+}
+
+
+# -- the caller ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is asking: a key, or anyone when the server runs without keys (loopback only)."""
+
+    key: ApiKey | None
+
+    @property
+    def key_id(self) -> str | None:
+        return self.key.key_id if self.key else None
+
+    def sees(self, run: ServedRun) -> bool:
+        return self.key is None or self.key.scope == "read" or run.key_id == self.key.key_id
+
+
+class Limiter:
+    """Requests per minute per caller (a sliding window)."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._hits: dict[str, deque[float]] = defaultdict(deque)
+
+    def check(self, who: str) -> None:
+        now = time.monotonic()
+        hits = self._hits[who]
+        while hits and now - hits[0] > 60.0:
+            hits.popleft()
+        if len(hits) >= self.per_minute:
+            retry = max(1, int(60.0 - (now - hits[0])) + 1)
+            raise HTTPException(
+                429,
+                f"more than {self.per_minute} requests in a minute; retry in {retry} s",
+                headers={"Retry-After": str(retry)},
+            )
+        hits.append(now)
+
+
+class Auth:
+    """Bearer-token checks against the key store; off while no key exists on loopback."""
+
+    def __init__(self, keys: KeyStore | None, *, required: bool) -> None:
+        self.keys = keys
+        self.required = required
+        self._on: tuple[bool, float] = (required, 0.0)
+
+    def enabled(self) -> bool:
+        if self.required or self.keys is None:
+            return self.required
+        on, checked = self._on
+        if time.monotonic() - checked > AUTH_CHECK_S:
+            on = self.keys.any_active()
+            self._on = (on, time.monotonic())
+        return on
+
+    def caller(self, authorization: str | None) -> Caller:
+        if not self.enabled():
+            return Caller(key=None)
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise HTTPException(
+                401, "an API key is required: Authorization: Bearer ak_...",
+                headers={"WWW-Authenticate": "Bearer"},
+            )  # fmt: skip
+        key = self.keys.verify(token.strip()) if self.keys else None
+        if key is None:
+            raise HTTPException(
+                401, "the API key is not valid (wrong, or revoked)",
+                headers={"WWW-Authenticate": "Bearer"},
+            )  # fmt: skip
+        return Caller(key=key)
+
+
+# -- the application -------------------------------------------------------------------------
+
+
+def create_app(
+    config: ServerConfig,
+    *,
+    keys: KeyStore | None,
+    pool: WorkerPool | None = None,
+    registry: RunRegistry | None = None,
+) -> FastAPI:
+    settings = config.server
+    registry = registry or RunRegistry(keep=settings.keep_runs)
+    auth = Auth(keys, required=not settings.loopback)
+    limiter = Limiter(settings.rate_per_minute)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.pool = pool or WorkerPool(
+            config.agents,
+            workers=settings.workers,
+            queue_size=settings.queue_size,
+            max_wall_s=settings.max_wall_s,
+        )
+        try:
+            yield
+        finally:
+            import anyio.to_thread
+
+            await anyio.to_thread.run_sync(app.state.pool.shutdown, settings.shutdown_grace_s)
+
+    app = FastAPI(
+        title="agentcore",
+        version="1",
+        summary="Run configured agents; follow their steps live; rate the answers.",
+        lifespan=lifespan,
+    )
+    app.state.registry = registry
+    _install_guards(app, settings.max_body_bytes, settings.cors_origins)
+
+    def caller_for(scope: Scope):
+        def check(request: Request, authorization: str | None = Header(None)) -> Caller:
+            caller = auth.caller(authorization)
+            request.state.key_id = caller.key_id
+            if caller.key is not None and not caller.key.allows(scope):
+                raise HTTPException(403, f"this API key may only {caller.key.scope}")
+            limiter.check(caller.key_id or (request.client.host if request.client else "-"))
+            return caller
+
+        return check
+
+    reader, runner = Depends(caller_for("read")), Depends(caller_for("run"))
+
+    def visible(run_id: str, caller: Caller) -> ServedRun:
+        run = registry.get(run_id)
+        if run is None or not caller.sees(run):
+            raise HTTPException(404, f"no run {run_id}")
+        return run
+
+    @app.get("/v1/health", response_model=Health, tags=["server"])
+    def health() -> dict[str, Any]:
+        """Whether the server is up, and how busy its workers are (no key needed)."""
+        return {"status": "ok", **app.state.pool.stats()}
+
+    @app.get("/v1/agents", response_model=list[AgentInfo], responses=ERRORS, tags=["agents"])
+    def agents(caller: Caller = reader) -> list[dict[str, Any]]:
+        """The agents this server runs."""
+        return [
+            {"name": name, "kind": spec.kind, "description": spec.description,
+             "backend": spec.backend, "model": spec.model}
+            for name, spec in config.agents.items()
+        ]  # fmt: skip
+
+    @app.post(
+        "/v1/runs", status_code=202, response_model=RunDetail, responses=ERRORS, tags=["runs"]
+    )
+    def start_run(body: StartRun, caller: Caller = runner) -> dict[str, Any]:
+        """Start a run; it is queued at once and its id returned (follow it with /events)."""
+        spec = config.agents.get(body.agent)
+        if spec is None:
+            known = ", ".join(config.agents) or "none configured"
+            raise HTTPException(404, f"no agent {body.agent!r} (agents: {known})")
+        if spec.kind == "chat":
+            raise HTTPException(422, f"{body.agent!r} is a chat agent: it takes conversations")
+        if len(body.input) > settings.max_input_chars:
+            raise HTTPException(
+                413, f"the input has {len(body.input)} characters; at most "
+                f"{settings.max_input_chars} are accepted",
+            )  # fmt: skip
+        if caller.key_id is not None:
+            active = registry.active_for(caller.key_id)
+            if active >= settings.max_active_runs_per_key:
+                raise HTTPException(
+                    429, f"this key has {active} runs queued or running (at most "
+                    f"{settings.max_active_runs_per_key}); retry when one ends",
+                    headers={"Retry-After": "5"},
+                )  # fmt: skip
+        run = ServedRun(
+            run_id=body.run_id or secrets.token_hex(6),
+            agent=body.agent,
+            input=body.input,
+            key_id=caller.key_id,
+        )
+        try:
+            registry.add(run)
+        except KeyError:
+            raise HTTPException(409, f"a run {run.run_id} exists already") from None
+        try:
+            app.state.pool.submit(run)
+        except QueueFull as exc:
+            registry.discard(run.run_id)
+            raise HTTPException(
+                429, str(exc), headers={"Retry-After": str(exc.retry_after_s)}
+            ) from None
+        return run.detail()
+
+    @app.get("/v1/runs", response_model=RunList, responses=ERRORS, tags=["runs"])
+    def list_runs(
+        caller: Caller = reader,
+        status: str | None = Query(None, max_length=20),
+        agent: str | None = Query(None, max_length=64),
+        limit: int = Query(20, ge=1, le=100),
+        offset: int = Query(0, ge=0, le=1_000_000),
+    ) -> dict[str, Any]:
+        """Runs newest first, filtered by status and agent, a page at a time."""
+        runs = [
+            r for r in registry.all()
+            if caller.sees(r)
+            and (status is None or r.status == status)
+            and (agent is None or r.agent == agent)
+        ]  # fmt: skip
+        page = runs[offset : offset + limit]
+        more = offset + limit < len(runs)
+        return {
+            "runs": [r.summary() for r in page],
+            "total": len(runs),
+            "next_offset": offset + limit if more else None,
+        }
+
+    @app.get("/v1/runs/{run_id}", response_model=RunDetail, responses=ERRORS, tags=["runs"])
+    def get_run(run_id: str, caller: Caller = reader) -> dict[str, Any]:
+        """A run: status, answer and every step so far."""
+        return visible(run_id, caller).detail()
+
+    @app.post(
+        "/v1/runs/{run_id}/cancel",
+        status_code=202,
+        response_model=RunDetail,
+        responses=ERRORS,
+        tags=["runs"],
+    )
+    def cancel_run(run_id: str, caller: Caller = runner) -> dict[str, Any]:
+        """Ask a run to stop; it ends ``cancelled`` with its trace (an ended run is unchanged)."""
+        run = visible(run_id, caller)
+        if run.status in ACTIVE:
+            run.cancel_requested.set()
+            if run.cancel is not None:
+                run.cancel()
+        return run.detail()
+
+    @app.get(
+        "/v1/runs/{run_id}/events",
+        responses={**ERRORS, 200: {"content": {"text/event-stream": {}}}},
+        tags=["runs"],
+    )
+    async def run_events(
+        run_id: str,
+        caller: Caller = reader,
+        last_event_id: str | None = Header(None, alias="Last-Event-ID"),
+    ) -> EventSourceResponse:
+        """The run's events as Server-Sent Events: ``queued``, ``started``, ``token``,
+        ``retry``, ``step``, ``end``. Reconnect with ``Last-Event-ID`` to get only what
+        followed; disconnecting does not affect the run."""
+        run = visible(run_id, caller)
+        after = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
+
+        async def events():
+            async for event in run.follow(after):
+                yield {"id": str(event.id), "event": event.kind, "data": json.dumps(event.data)}
+
+        return EventSourceResponse(events(), ping=15)
+
+    @app.post(
+        "/v1/runs/{run_id}/feedback",
+        status_code=201,
+        response_model=FeedbackOut,
+        responses=ERRORS,
+        tags=["runs"],
+    )
+    def give_feedback(run_id: str, body: FeedbackIn, caller: Caller = runner) -> dict[str, Any]:
+        """Rate a run's answer good or bad, with an optional note."""
+        run = visible(run_id, caller)
+        if run.status in ACTIVE:
+            raise HTTPException(409, f"run {run_id} has not ended; rate it when it has")
+        entry = {
+            "rating": body.rating,
+            "note": body.note,
+            "key_id": caller.key_id,
+            "at": time.time(),
+        }
+        run.feedback.append(entry)
+        return entry
+
+    return app
+
+
+# -- guards around every request -------------------------------------------------------------
+
+
+def _install_guards(app: FastAPI, max_body_bytes: int, cors_origins: list[str]) -> None:
+    if cors_origins:
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
+        )
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+
+    @app.middleware("http")
+    async def log_requests(request: Request, call_next):
+        request.state.request_id = secrets.token_hex(6)
+        request.state.key_id = None
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            return response
+        finally:
+            log.info(
+                "%s %s %d key=%s %.1f ms id=%s",
+                request.method, request.url.path, status,
+                getattr(request.state, "key_id", None) or "-",
+                (time.perf_counter() - started) * 1000, request.state.request_id,
+            )  # fmt: skip
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(
+            {"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        detail = [
+            {"where": ".".join(str(part) for part in error.get("loc", ())), "problem": error["msg"]}
+            for error in exc.errors()
+        ]
+        summary = "; ".join(f"{d['where']}: {d['problem']}" for d in detail[:5])
+        return JSONResponse({"error": f"invalid request: {summary}", "detail": detail}, 422)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        request_id = getattr(request.state, "request_id", None)
+        log.exception("request %s failed", request_id)
+        return JSONResponse(
+            {"error": "internal server error", "request_id": request_id}, status_code=500
+        )
+
+
+class BodyLimit:
+    """Refuses a request body over ``max_bytes`` (413) — by its Content-Length at once, or as
+    soon as the body read so far passes the limit — before any route parses it."""
+
+    def __init__(self, app: Any, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+            await self._refuse(send)
+            return
+        seen = 0
+
+        async def limited() -> dict:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await self._refuse(send)
+
+    async def _refuse(self, send: Any) -> None:
+        body = json.dumps(
+            {"error": f"the request body is over the server's {self.max_bytes}-byte limit"}
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    pass
