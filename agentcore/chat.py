@@ -65,13 +65,19 @@ class ChatAgent(ReActAgent):
         *,
         memory: Memory | None = None,
         store: ConversationStore | None = None,
+        session_state: dict[str, dict[str, Any]] | None = None,
         max_steps: int = 6,
         **options: Any,
     ) -> None:
+        """``store`` keeps the conversations, ``session_state`` each conversation's tool state
+        (what a ShopBot has verified, the labels it made). Agents that take turns of the same
+        conversations — one instance per worker thread of a server — share both."""
         super().__init__(backend, tools=[*tools, respond], max_steps=max_steps, **options)
         self.memory = memory or FullBuffer()
         self.store = store or InMemoryStore()
-        self._session_state: dict[str, dict[str, Any]] = {}
+        self._session_state: dict[str, dict[str, Any]] = (
+            session_state if session_state is not None else {}
+        )
         self._session_lock = threading.Lock()
 
     def chat(
@@ -92,8 +98,10 @@ class ChatAgent(ReActAgent):
         *,
         on_token: TokenCallback | None = None,
         on_retry: RetryCallback | None = None,
+        run_id: str | None = None,
     ) -> RunStream:
-        """Like :meth:`chat`, but steps can be iterated as they complete."""
+        """Like :meth:`chat`, but steps can be iterated as they complete (``run_id``: see
+        :meth:`~agentcore.agent.Agent.stream`)."""
         if not session_id or not isinstance(session_id, str):
             raise ConfigError("chat needs a non-empty session_id string")
         conversation = self.store.load(session_id) or Conversation(session_id=session_id)
@@ -106,6 +114,7 @@ class ChatAgent(ReActAgent):
             on_retry=on_retry,
             conversation=conversation,
             tool_state=tool_state,
+            run_id=run_id,
         )
         steps = self._lifecycle(run)
 

@@ -94,7 +94,7 @@ if TYPE_CHECKING:
     from agentcore.executors import DEFAULT_TIMEOUT_S as DEFAULT_EXECUTOR_TIMEOUT_S
     from agentcore.executors import CodeExecutor
     from agentcore.guardrails import Redactor, RunContext
-    from agentcore.memory import Conversation, ConversationStore
+    from agentcore.memory import Conversation, ConversationStore, InMemoryStore
     from agentcore.model_registry import (
         FAST_MODEL,
         KNOWN_MODELS,
@@ -164,6 +164,7 @@ _EXPORTS: dict[str, str] = {
     # stores and commands
     "Conversation": "agentcore.memory",
     "ConversationStore": "agentcore.memory",
+    "InMemoryStore": "agentcore.memory",
     "for_terminal": "agentcore.untrusted",
     "json_for_terminal": "agentcore.untrusted",
     # errors and secrets

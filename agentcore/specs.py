@@ -78,8 +78,12 @@ class AgentSpec(Options):
         GenerationConfig(**self.generation)  # a bad value fails here, before a model loads
         return self
 
-    def build(self, plugin_manager: AgentcorePluginManager | None = None) -> Agent:
-        """The agent this spec describes (loads its model)."""
+    def build(self, plugin_manager: AgentcorePluginManager | None = None, **objects: Any) -> Agent:
+        """The agent this spec describes (loads its model).
+
+        ``objects`` are constructor arguments that are not data — a chat agent's shared
+        ``store`` and ``session_state``, say — passed as they are.
+        """
         cls = _agent_class(self.kind)
         options: dict[str, Any] = {
             "backend": self.backend,
@@ -93,7 +97,7 @@ class AgentSpec(Options):
         }
         for name in KIND_FIELDS[self.kind] & self.model_fields_set:
             options[name] = getattr(self, name)
-        return cls(**options)
+        return cls(**options, **objects)
 
 
 def _agent_class(kind: str) -> type[Agent]:

@@ -68,7 +68,7 @@ def readme_commands() -> list[tuple[str, str]]:
 
 
 def runs_a_model(command: str) -> bool:
-    if " run " in f" {command} " or "--message" in command:
+    if "agentcore run " in command or "--message" in command:
         return "--backend transformers" not in command
     return any(script in command for script in SCRIPT_SUMMARY)
 
@@ -120,7 +120,7 @@ def run_one(command: str, model: str, scratch: Path) -> dict[str, str]:
     if argv[0] == "agentcore":
         argv[0] = f"{sys.prefix}/bin/agentcore"
     argv = with_model(argv, model)
-    is_run = " run " in f" {command} "
+    is_run = "agentcore run " in command
     if is_run and "--json" not in argv:
         argv.append("--json")
     env = {**os.environ, "AGENTCORE_STORE": "off", "AGENTCORE_CONFIG": "off"}
@@ -135,7 +135,7 @@ def run_one(command: str, model: str, scratch: Path) -> dict[str, str]:
         return {"answer": f"exit {done.returncode}: {output.strip().splitlines()[-1:]}", "wall": ""}
     if is_run:
         record = json.loads(done.stdout)
-        answer = str(record.get("answer") or f"({record.get('status')})")
+        answer = " ".join(str(record.get("answer") or f"({record.get('status')})").split())
         status = record.get("status", "")
         steps = len(record.get("steps", []))
         answer = answer if status == "finished" else f"{answer} [{status}]"

@@ -32,7 +32,13 @@ if str(_HERE) not in sys.path:  # the sibling modules, however this file was loa
 
 from orders_db import BOT_TABLES, create_orders_db  # noqa: E402
 from reply_facts import SHOPBOT_REPLY_CHECKS  # noqa: E402
-from returns_policy import FailedChecks, OrderBook, customer_said, guarded_tools  # noqa: E402
+from returns_policy import (  # noqa: E402
+    FailedChecks,
+    OrderBook,
+    customer_said,
+    guarded_tools,
+    order_lookups_given,
+)
 from shop_services import LOOPBACK, LocalServices, start_local_services  # noqa: E402
 
 PROMPT = "chat/shopbot"
@@ -116,7 +122,8 @@ def build_agent(
             "(agentcore chat does) or set shopbot.database to a DuckDB file"
         )
     tools = [
-        sql_tool(database, BOT_TABLES, row_limit=SQL_ROW_LIMIT),
+        # a query may name only order numbers the customer gave
+        order_lookups_given(sql_tool(database, BOT_TABLES, row_limit=SQL_ROW_LIMIT)),
         # failed identity checks are counted in a file in the work directory, so neither a
         # new conversation nor a restarted bot resets them
         *guarded_tools(OrderBook(database), customer_said, FailedChecks.for_settings(settings)),

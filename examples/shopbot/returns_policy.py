@@ -47,7 +47,7 @@ from item_choice import chosen_items
 from agentcore.models import ToolResult
 from agentcore.tools import Tool, ToolContext
 
-__all__ = ["MAX_FAILED_CHECKS", "FailedChecks", "OrderBook", "guarded_tools"]
+__all__ = ["MAX_FAILED_CHECKS", "FailedChecks", "OrderBook", "guarded_tools", "order_lookups_given"]
 
 VERIFIED = "shopbot.verified"  # {order_id: email} proven in this conversation
 FAILED_CHECKS = "shopbot.failed_checks"  # how many verifications failed in this conversation
@@ -359,6 +359,34 @@ def guarded_tools(
         acting.side_effect = True  # type: ignore[attr-defined]
         acting.requires_approval = False  # type: ignore[attr-defined]
     return tools
+
+
+def order_lookups_given(
+    sql: Tool, customer_text: Callable[[ToolContext], str | None] = customer_said
+) -> Tool:
+    """``sql``, refusing a query about an order number the customer has not given.
+
+    A small model asked "I want to return the jeans" looks up an order number of its own —
+    the example conversation's, or one it makes up — and tells the customer that order does
+    not exist. Every number of three or more digits in the query must appear in what the
+    customer wrote; otherwise the query is refused with what to do (ask for the number).
+    """
+
+    def run(query: str, ctx: ToolContext) -> ToolResult:
+        said = customer_text(ctx) or ""
+        for number in re.findall(r"(?<![\w.])\d{3,9}(?![\w.])", query):
+            if not re.search(rf"(?<!\d){number}(?!\d)", said):
+                return refused(
+                    sql.name,
+                    "not_given",
+                    f"the customer has not given order number {number} in this conversation. "
+                    "Ask the customer for their order number before looking an order up.",
+                )
+        return sql.invoke({"query": query}, ctx)
+
+    run.__doc__ = sql.fn.__doc__
+    outer_timeout = sql.timeout_s + 1.0 if sql.timeout_s is not None else None
+    return Tool(run, name=sql.name, description=sql.description, timeout_s=outer_timeout)
 
 
 def _check_items(order: OrderRecord, items: list[str]) -> tuple[str | None, list[str]]:

@@ -305,3 +305,36 @@ def test_without_an_item_named_the_bot_must_ask(shop, tools, customer, conversat
         "JEANS-32-BLUE (Slim jeans, W32, blue) x1. Ask the customer which items to return."
     )
     assert nothing_made(shop)
+
+
+def test_an_order_number_nobody_gave_is_not_looked_up(shop, shopbot):
+    """What the 1.5B model did on the README's first message: it looked up an order number
+    of its own and told the customer that order does not exist."""
+    backend = ScriptedBackend(
+        [
+            " I look up the order.\nAction: sql[SELECT * FROM orders WHERE order_id = 2085]",
+            " I need the number.\nAction: respond[What is your order number?]",
+        ]
+    )
+    agent = shopbot.build_agent(backend, settings=shop.settings)
+    result = agent.chat("ann", "Hi, I want to return the jeans I bought.")
+    lookup = result.steps[0].tool_result
+    assert not lookup.ok and lookup.error_kind == "not_given"
+    assert lookup.observation == (
+        "Refused: the customer has not given order number 2085 in this conversation. "
+        "Ask the customer for their order number before looking an order up."
+    )
+    assert result.answer == "What is your order number?"
+
+
+def test_a_lookup_of_the_order_the_customer_gave_runs(shop, shopbot):
+    backend = ScriptedBackend(
+        [
+            " I look it up.\nAction: sql[SELECT status FROM orders WHERE order_id = 1001 LIMIT 5]",
+            " Delivered.\nAction: respond[Order 1001 was delivered.]",
+        ]
+    )
+    agent = shopbot.build_agent(backend, settings=shop.settings)
+    result = agent.chat("ann", "My order is 1001.")
+    assert result.steps[0].tool_result.ok, result.steps[0].observation
+    assert "delivered" in result.steps[0].observation

@@ -34,7 +34,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agentcore_server.config import ServerConfig
 from agentcore_server.keys import ApiKey, KeyStore, Scope
-from agentcore_server.runs import ACTIVE, RunRegistry, ServedRun
+from agentcore_server.runs import ACTIVE, RunRegistry, ServedConversation, ServedRun
 from agentcore_server.workers import QueueFull, WorkerPool
 
 log = logging.getLogger("agentcore.server")
@@ -57,6 +57,29 @@ class StartRun(Strict):
     )
 
 
+class StartConversation(Strict):
+    agent: str = Field(description="The name of a configured chat agent.")
+
+
+class MessageIn(Strict):
+    text: str = Field(min_length=1, description="The user's message.")
+
+
+class MessageOut(BaseModel):
+    role: Literal["user", "agent"]
+    text: str | None
+    run_id: str
+    status: str | None = None
+
+
+class ConversationOut(BaseModel):
+    conversation_id: str
+    agent: str
+    created_at: float
+    busy: bool = Field(description="A reply is being written; post the next message after it.")
+    messages: list[MessageOut]
+
+
 class FeedbackIn(Strict):
     rating: Literal["good", "bad"]
     note: str | None = Field(None, max_length=2000)
@@ -72,6 +95,7 @@ class FeedbackOut(BaseModel):
 class RunSummary(BaseModel):
     run_id: str
     agent: str
+    conversation_id: str | None
     status: str = Field(
         description="queued, running, then finished, max_steps, error, cancelled or refused"
     )
@@ -123,7 +147,7 @@ class Problem(BaseModel):
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": Problem} for code in (401, 403, 404, 413, 422, 429)
+    code: {"model": Problem} for code in (401, 403, 404, 409, 413, 422, 429)
 }
 
 
@@ -140,7 +164,7 @@ class Caller:
     def key_id(self) -> str | None:
         return self.key.key_id if self.key else None
 
-    def sees(self, run: ServedRun) -> bool:
+    def sees(self, run: ServedRun | ServedConversation) -> bool:
         return self.key is None or self.key.scope == "read" or run.key_id == self.key.key_id
 
 
@@ -273,20 +297,27 @@ def create_app(
             for name, spec in config.agents.items()
         ]  # fmt: skip
 
-    @app.post(
-        "/v1/runs", status_code=202, response_model=RunDetail, responses=ERRORS, tags=["runs"]
-    )
-    def start_run(body: StartRun, caller: Caller = runner) -> dict[str, Any]:
-        """Start a run; it is queued at once and its id returned (follow it with /events)."""
-        spec = config.agents.get(body.agent)
+    def agent_spec(name: str, *, chat: bool) -> Any:
+        spec = config.agents.get(name)
         if spec is None:
             known = ", ".join(config.agents) or "none configured"
-            raise HTTPException(404, f"no agent {body.agent!r} (agents: {known})")
-        if spec.kind == "chat":
-            raise HTTPException(422, f"{body.agent!r} is a chat agent: it takes conversations")
-        if len(body.input) > settings.max_input_chars:
+            raise HTTPException(404, f"no agent {name!r} (agents: {known})")
+        if chat and spec.kind != "chat":
+            raise HTTPException(422, f"{name!r} is a {spec.kind} agent: start runs with /v1/runs")
+        if not chat and spec.kind == "chat":
+            raise HTTPException(422, f"{name!r} is a chat agent: talk to it in /v1/conversations")
+        return spec
+
+    def queue_run(
+        agent: str,
+        text: str,
+        caller: Caller,
+        run_id: str | None = None,
+        conversation: ServedConversation | None = None,
+    ) -> ServedRun:
+        if len(text) > settings.max_input_chars:
             raise HTTPException(
-                413, f"the input has {len(body.input)} characters; at most "
+                413, f"the input has {len(text)} characters; at most "
                 f"{settings.max_input_chars} are accepted",
             )  # fmt: skip
         if caller.key_id is not None:
@@ -298,10 +329,11 @@ def create_app(
                     headers={"Retry-After": "5"},
                 )  # fmt: skip
         run = ServedRun(
-            run_id=body.run_id or secrets.token_hex(6),
-            agent=body.agent,
-            input=body.input,
+            run_id=run_id or secrets.token_hex(6),
+            agent=agent,
+            input=text,
             key_id=caller.key_id,
+            conversation_id=conversation.conversation_id if conversation else None,
         )
         try:
             registry.add(run)
@@ -314,7 +346,67 @@ def create_app(
             raise HTTPException(
                 429, str(exc), headers={"Retry-After": str(exc.retry_after_s)}
             ) from None
+        if conversation is not None:
+            conversation.runs.append(run)
+        return run
+
+    @app.post(
+        "/v1/runs", status_code=202, response_model=RunDetail, responses=ERRORS, tags=["runs"]
+    )
+    def start_run(body: StartRun, caller: Caller = runner) -> dict[str, Any]:
+        """Start a run; it is queued at once and its id returned (follow it with /events)."""
+        agent_spec(body.agent, chat=False)
+        return queue_run(body.agent, body.input, caller, run_id=body.run_id).detail()
+
+    def own_conversation(conversation_id: str, caller: Caller) -> ServedConversation:
+        conversation = registry.conversations.get(conversation_id)
+        if conversation is None or not caller.sees(conversation):
+            raise HTTPException(404, f"no conversation {conversation_id}")
+        return conversation
+
+    @app.post(
+        "/v1/conversations",
+        status_code=201,
+        response_model=ConversationOut,
+        responses=ERRORS,
+        tags=["conversations"],
+    )
+    def start_conversation(body: StartConversation, caller: Caller = runner) -> dict[str, Any]:
+        """Open a conversation with a chat agent."""
+        agent_spec(body.agent, chat=True)
+        conversation = ServedConversation(secrets.token_hex(6), body.agent, caller.key_id)
+        registry.conversations[conversation.conversation_id] = conversation
+        return conversation.view()
+
+    @app.post(
+        "/v1/conversations/{conversation_id}/messages",
+        status_code=202,
+        response_model=RunDetail,
+        responses=ERRORS,
+        tags=["conversations"],
+    )
+    def post_message(
+        conversation_id: str, body: MessageIn, caller: Caller = runner
+    ) -> dict[str, Any]:
+        """Send the user's next message; the reply is the run's answer (stream its /events)."""
+        conversation = own_conversation(conversation_id, caller)
+        with conversation.lock:  # one turn at a time: the next message follows the reply
+            if conversation.busy:
+                raise HTTPException(
+                    409, "the agent is still replying to the last message; send this one after it"
+                )
+            run = queue_run(conversation.agent, body.text, caller, conversation=conversation)
         return run.detail()
+
+    @app.get(
+        "/v1/conversations/{conversation_id}",
+        response_model=ConversationOut,
+        responses=ERRORS,
+        tags=["conversations"],
+    )
+    def get_conversation(conversation_id: str, caller: Caller = reader) -> dict[str, Any]:
+        """The conversation so far: each message and each reply, with its run."""
+        return own_conversation(conversation_id, caller).view()
 
     @app.get("/v1/runs", response_model=RunList, responses=ERRORS, tags=["runs"])
     def list_runs(

@@ -44,6 +44,7 @@ class ServedRun:
     agent: str
     input: str
     key_id: str | None
+    conversation_id: str | None = None
     created_at: float = field(default_factory=time.time)
     status: str = QUEUED
     started_at: float | None = None
@@ -100,6 +101,7 @@ class ServedRun:
         return {
             "run_id": self.run_id,
             "agent": self.agent,
+            "conversation_id": self.conversation_id,
             "status": self.status,
             "input": self.input if len(self.input) <= 200 else self.input[:199] + "…",
             "answer": result.answer if result else None,
@@ -126,12 +128,46 @@ class ServedRun:
         }
 
 
+@dataclass(eq=False)
+class ServedConversation:
+    """A conversation with a chat agent: its turns are runs, taken one at a time."""
+
+    conversation_id: str
+    agent: str
+    key_id: str | None
+    created_at: float = field(default_factory=time.time)
+    runs: list[ServedRun] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def busy(self) -> bool:
+        return any(not run.ended for run in self.runs)
+
+    def view(self) -> dict[str, Any]:
+        messages: list[dict[str, Any]] = []
+        for run in self.runs:
+            messages.append({"role": "user", "text": run.input, "run_id": run.run_id})
+            if run.ended:
+                reply = run.result.answer if run.result else None
+                messages.append(
+                    {"role": "agent", "text": reply, "run_id": run.run_id, "status": run.status}
+                )
+        return {
+            "conversation_id": self.conversation_id,
+            "agent": self.agent,
+            "created_at": self.created_at,
+            "busy": self.busy,
+            "messages": messages,
+        }
+
+
 class RunRegistry:
     """The runs of this process: the active ones, and the newest ``keep`` ended ones."""
 
     def __init__(self, keep: int = 1000) -> None:
         self.keep = keep
         self._runs: OrderedDict[str, ServedRun] = OrderedDict()
+        self.conversations: dict[str, ServedConversation] = {}
         self._lock = threading.Lock()
 
     def add(self, run: ServedRun) -> None:

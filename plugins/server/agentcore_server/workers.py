@@ -25,7 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from agentcore.models import RunResult, RunStatus
-from agentcore.plugin import AgentSpec
+from agentcore.plugin import AgentSpec, InMemoryStore
 from agentcore_server.runs import RUNNING, ServedRun
 
 log = logging.getLogger("agentcore.server")
@@ -48,11 +48,18 @@ class WorkerPool:
         workers: int = 1,
         queue_size: int = 16,
         max_wall_s: float = 600.0,
-        build: Callable[[AgentSpec], Any] | None = None,
+        build: Callable[..., Any] | None = None,
     ) -> None:
         self.specs = specs
         self.max_wall_s = max_wall_s
-        self._build = build or (lambda spec: spec.build())
+        self._build = build or (lambda spec, **objects: spec.build(**objects))
+        # the turns of one conversation may go to any worker: its chat agents share the
+        # conversations and each conversation's tool state
+        self._shared = {
+            name: {"store": InMemoryStore(), "session_state": {}}
+            for name, spec in specs.items()
+            if spec.kind == "chat"
+        }
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=max(queue_size, 0) + workers)
         self._capacity = max(queue_size, 0)
         self._waiting = 0
@@ -155,7 +162,8 @@ class WorkerPool:
         agent = agents.get(run.agent)
         if agent is None:
             try:
-                agent = agents[run.agent] = self._build(self.specs[run.agent])
+                shared = self._shared.get(run.agent, {})
+                agent = agents[run.agent] = self._build(self.specs[run.agent], **shared)
             except Exception as exc:  # a model that is missing, a tool that is not installed
                 end_without_running(run, RunStatus.ERROR, f"the agent could not be built: {exc}")
                 return
@@ -167,7 +175,11 @@ class WorkerPool:
         def on_retry(step_index: int, reason: str) -> None:
             run.add_event("retry", {"step": step_index, "reason": reason})
 
-        stream = agent.stream(run.input, on_token=on_token, on_retry=on_retry, run_id=run.run_id)
+        callbacks = {"on_token": on_token, "on_retry": on_retry, "run_id": run.run_id}
+        if run.conversation_id is not None:
+            stream = agent.chat_stream(run.conversation_id, run.input, **callbacks)
+        else:
+            stream = agent.stream(run.input, **callbacks)
         run.cancel = stream.cancel
         run.add_event("started", {"backend": agent.backend.name, "model": agent.backend.model_name})
         timer = threading.Timer(self.max_wall_s, self._time_up, args=(run, stream))

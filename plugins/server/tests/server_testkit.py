@@ -58,7 +58,7 @@ class Script:
     gate_before: int = 1
     backends: list[ScriptedBackend] = field(default_factory=list)
 
-    def build(self, spec: AgentSpec) -> Any:
+    def build(self, spec: AgentSpec, **shared: Any) -> Any:
         calls = {"n": 0}
 
         def respond(prompt: str) -> str:
@@ -83,6 +83,10 @@ class Script:
             return f"{query} (1844-1846) was an American literary periodical."
 
         pm = AgentcorePluginManager(allow={"scripted"})
+        if spec.kind == "chat":
+            from agentcore.chat import ChatAgent
+
+            return ChatAgent(backend, tools=[search], plugin_manager=pm, **shared)
         return ReActAgent(backend, tools=[search], max_steps=spec.max_steps or 5, plugin_manager=pm)
 
 

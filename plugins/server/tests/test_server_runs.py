@@ -169,3 +169,53 @@ def test_shutdown_ends_every_run(serve) -> None:
     assert runs[running].status == "cancelled"
     assert runs[queued].status == "cancelled"
     assert runs[queued].error == "the server stopped before it started"
+
+
+CHAT = {
+    "wiki": {"kind": "react", "backend": "scripted"},
+    "helper": {"kind": "chat", "backend": "scripted"},
+}
+
+
+def test_a_conversation_takes_turns_on_any_worker_and_remembers(serve) -> None:
+    """Two workers, so the turns land on different agent instances: the conversation and its
+    tool state are shared, so the second turn's prompt holds the first turn."""
+    script = Script(
+        completions=(
+            " I look it up.\nAction: search[Arthur's Magazine]",
+            " I tell them.\nAction: respond[It started in 1844.]",
+        )
+    )
+    with serve(script, workers=2, agents=CHAT) as served, served.client() as client:
+        opened = client.post("/v1/conversations", json={"agent": "helper"})
+        assert opened.status_code == 201, opened.text
+        conversation = opened.json()["conversation_id"]
+        path = f"/v1/conversations/{conversation}"
+        first = client.post(f"{path}/messages", json={"text": "When did Arthur's start?"})
+        assert first.status_code == 202
+        assert first.json()["conversation_id"] == conversation
+        busy = client.post(f"{path}/messages", json={"text": "And?"})
+        if busy.status_code == 409:  # the first reply was not written yet
+            assert "still replying" in busy.json()["error"]
+        wait_for(lambda: not client.get(path).json()["busy"])
+        second = client.post(f"{path}/messages", json={"text": "Are you sure?"})
+        assert second.status_code == 202, second.text
+        wait_for(lambda: not client.get(path).json()["busy"])
+        view = client.get(path).json()
+        assert [(m["role"], m["text"]) for m in view["messages"]][:2] == [
+            ("user", "When did Arthur's start?"),
+            ("agent", "It started in 1844."),
+        ]
+        last_run = client.get(f"/v1/runs/{second.json()['run_id']}").json()
+        assert last_run["status"] == "finished"
+        prompts = [p for b in script.backends for p in b.prompts]
+        assert any("When did Arthur's start?" in p and "Are you sure?" in p for p in prompts)
+
+
+def test_runs_and_conversations_keep_to_their_kind(serve) -> None:
+    with serve(agents=CHAT) as served, served.client() as client:
+        chat_run = client.post("/v1/runs", json={"agent": "helper", "input": "hi"})
+        assert chat_run.status_code == 422 and "/v1/conversations" in chat_run.json()["error"]
+        react_chat = client.post("/v1/conversations", json={"agent": "wiki"})
+        assert react_chat.status_code == 422 and "/v1/runs" in react_chat.json()["error"]
+        assert client.get("/v1/conversations/nope").status_code == 404
