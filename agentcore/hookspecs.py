@@ -151,6 +151,17 @@ def on_run_end(result: RunResult) -> None:
     """A run ended, with any status. ``result`` is the complete trace."""
 
 
+@hookspec
+def on_feedback(run_id: str, rating: str, note: str | None, source: str) -> None:
+    """A person rated a run's answer: ``rating`` is ``good`` or ``bad``, ``note`` says why.
+
+    Fires when an application records feedback — ``agentcore serve``'s
+    ``POST /v1/runs/{id}/feedback`` (``source`` names the API key, ``api:KEY_ID``) — after
+    the run ended. Implemented by storage plugins (the store plugin keeps it beside the run,
+    where ``agentcore export`` finds it).
+    """
+
+
 # --- guardrails ---------------------------------------------------------------------------
 #
 # Called by the engine through pluggy, in pluggy's order (the plugin registered last first;

@@ -59,7 +59,9 @@ Add a command (``register_commands``)
 
 Run agents for others (a server, a batch job)
     describe each agent as an :class:`AgentSpec` (validated data: kind, prompt, tools, model,
-    generation, limits) and call its ``build()`` once per instance needed.
+    generation, limits) and call its ``build()`` once per instance needed; tell the other
+    plugins what happened outside a run (``on_feedback``) with
+    ``get_plugin_manager().emit(...)``.
 
 Fail clearly
     raise :class:`ConfigError` (bad setting or option), :class:`BackendError` (model missing,
@@ -112,6 +114,7 @@ if TYPE_CHECKING:
         read_settings_section,
         validate_options,
     )
+    from agentcore.plugins import get_plugin_manager
     from agentcore.prompts import PromptTemplate, fit_prompt, load_prompt
     from agentcore.retrievers import Retriever
     from agentcore.specs import AgentSpec
@@ -159,8 +162,9 @@ _EXPORTS: dict[str, str] = {
     "fit_prompt": "agentcore.prompts",
     "PromptGuard": "agentcore.untrusted",
     "Markers": "agentcore.untrusted",
-    # agents built from a description (a server, a batch job)
+    # agents built from a description (a server, a batch job); telling the other plugins
     "AgentSpec": "agentcore.specs",
+    "get_plugin_manager": "agentcore.plugins",
     # stores and commands
     "Conversation": "agentcore.memory",
     "ConversationStore": "agentcore.memory",

@@ -188,3 +188,25 @@ def test_tracing_is_switched_on_by_the_environment(monkeypatch, capsys):
     quiet = AgentcorePluginManager(allow={"scripted"})
     ReActAgent(ScriptedBackend(list(FINISH)), tools=[], plugin_manager=quiet).run("Capital?")
     assert "hook " not in capsys.readouterr().err
+
+
+def test_feedback_reaches_every_plugin_and_a_failing_one_is_reported(pm):
+    """on_feedback fires outside a run (a server's rating endpoint): same calling, same guard."""
+    got: list[tuple] = []
+
+    class Keeper:
+        @hookimpl
+        def on_feedback(self, run_id, rating, note, source):
+            got.append((run_id, rating, note, source))
+
+    class Broken:
+        @hookimpl
+        def on_feedback(self, run_id, rating, note, source):
+            raise OSError("disk full")
+
+    assert pm.register(Keeper(), name="keeper") and pm.register(Broken(), name="broken")
+    failures = pm.emit("on_feedback", run_id="r1", rating="bad", note="wrong", source="api:k1")
+    assert got == [("r1", "bad", "wrong", "api:k1")]
+    assert [(f.name, f.entry_point) for f in failures] == [("broken", "hook on_feedback")]
+    with pytest.raises(TypeError, match="engine bug: event 'on_feedback' takes"):
+        pm.emit("on_feedback", run_id="r1", rating="bad")

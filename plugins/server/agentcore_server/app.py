@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sse_starlette import EventSourceResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from agentcore.plugin import get_plugin_manager
 from agentcore_server.config import ServerConfig
 from agentcore_server.keys import ApiKey, KeyStore, Scope
 from agentcore_server.runs import ACTIVE, RunRegistry, ServedConversation, ServedRun
@@ -493,6 +494,11 @@ def create_app(
             "at": time.time(),
         }
         run.feedback.append(entry)
+        source = f"api:{caller.key_id}" if caller.key_id else "api"
+        for failure in get_plugin_manager().emit(
+            "on_feedback", run_id=run_id, rating=body.rating, note=body.note, source=source
+        ):
+            log.warning("feedback on %s not stored by %s: %s", run_id, failure.name, failure.error)
         return entry
 
     return app

@@ -56,6 +56,7 @@ class Script:
     completions: tuple[str, ...] = SEARCH_THEN_FINISH
     gate: Gate | None = None
     gate_before: int = 1
+    plugins: frozenset[str] = frozenset({"scripted"})
     backends: list[ScriptedBackend] = field(default_factory=list)
 
     def build(self, spec: AgentSpec, **shared: Any) -> Any:
@@ -82,7 +83,7 @@ class Script:
             """
             return f"{query} (1844-1846) was an American literary periodical."
 
-        pm = AgentcorePluginManager(allow={"scripted"})
+        pm = AgentcorePluginManager(allow=set(self.plugins))
         if spec.kind == "chat":
             from agentcore.chat import ChatAgent
 

@@ -219,3 +219,30 @@ def test_runs_and_conversations_keep_to_their_kind(serve) -> None:
         react_chat = client.post("/v1/conversations", json={"agent": "wiki"})
         assert react_chat.status_code == 422 and "/v1/runs" in react_chat.json()["error"]
         assert client.get("/v1/conversations/nope").status_code == 404
+
+
+def test_served_runs_and_their_feedback_are_in_the_run_store(serve, tmp_path, monkeypatch):
+    import duckdb
+
+    from agentcore.plugins import reset_plugin_manager
+
+    store = tmp_path / "runs.duckdb"
+    monkeypatch.setenv("AGENTCORE_STORE", str(store))
+    reset_plugin_manager()  # the server's rating goes through the process's plugin manager
+    script = Script(plugins=frozenset({"scripted", "store"}))
+    with serve(script) as served, served.client() as client:
+        run_id = start(client).json()["run_id"]
+        wait_for(lambda: client.get(f"/v1/runs/{run_id}").json()["status"] == "finished")
+        rated = client.post(f"/v1/runs/{run_id}/feedback", json={"rating": "bad", "note": "slow"})
+        assert rated.status_code == 201
+    reset_plugin_manager()
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        assert con.execute(
+            "SELECT status, answer FROM runs WHERE run_id = ?", [run_id]
+        ).fetchall() == [("finished", "Arthur's Magazine")]
+        assert con.execute(
+            "SELECT rating, note FROM feedback WHERE run_id = ?", [run_id]
+        ).fetchall() == [("bad", "slow")]
+    finally:
+        con.close()

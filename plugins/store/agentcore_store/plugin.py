@@ -48,6 +48,11 @@ def on_run_end(result: RunResult) -> None:
     recorder.run_ended(result)
 
 
+@hookimpl
+def on_feedback(run_id: str, rating: str, note: str | None, source: str) -> None:
+    recorder.feedback_given(run_id, rating, note)
+
+
 def make_conversation_store(path: str | Path) -> DuckDBConversationStore:
     """Chat sessions in the ``conversations`` table of a store file (duckdb loads on use)."""
     from agentcore_store.conversations import DuckDBConversationStore

@@ -115,3 +115,17 @@ def run_ended(result: RunResult) -> None:
         )
     except Exception as exc:
         _warn_once(path, f"store run {result.run_id}", exc)
+
+
+def feedback_given(run_id: str, rating: str, note: str | None) -> None:
+    """Store a rating given outside the CLI (a server's API); raises if it cannot be kept,
+    so the caller's plugin manager records the failure."""
+    path = store_path()
+    if path is None:
+        return
+    from agentcore_store.connection import open_store
+    from agentcore_store.queries import add_feedback
+
+    with open_store(path, wait_s=END_WAIT_S) as con:
+        if con is not None:
+            add_feedback(con, run_id, rating, note)

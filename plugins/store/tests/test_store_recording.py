@@ -220,3 +220,13 @@ def test_runs_on_parallel_threads_all_land(pm, finished_script, sql):
         (run_id, "finished", f"answer {n}") for n, run_id in enumerate(run_ids)
     )
     assert sql("SELECT count(*) FROM llm_calls") == [(6,)]
+
+
+def test_feedback_given_through_the_hook_is_stored_beside_the_run(pm, run_react, sql):
+    """What `agentcore serve` sends on POST /v1/runs/{id}/feedback (the on_feedback hook)."""
+    result = run_react(" x\nAction 1: finish[Arthur's Magazine]")
+    failures = pm.emit(
+        "on_feedback", run_id=result.run_id, rating="good", note="right", source="api:abc"
+    )
+    assert failures == []
+    assert sql("SELECT run_id, rating, note FROM feedback") == [(result.run_id, "good", "right")]
