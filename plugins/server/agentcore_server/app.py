@@ -148,7 +148,7 @@ class Problem(BaseModel):
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": Problem} for code in (401, 403, 404, 409, 413, 422, 429)
+    code: {"model": Problem} for code in (400, 401, 403, 404, 409, 413, 422, 429)
 }
 
 
@@ -261,7 +261,9 @@ def create_app(
         version="1",
         summary="Run configured agents; follow their steps live; rate the answers.",
         lifespan=lifespan,
+        generate_unique_id_function=lambda route: route.name,  # operationId = the function
     )
+    app.openapi = lambda: _openapi(app, config)  # type: ignore[method-assign]
     app.state.registry = registry
     _install_guards(app, settings.max_body_bytes, settings.cors_origins)
 
@@ -539,8 +541,11 @@ def _install_guards(app: FastAPI, max_body_bytes: int, cors_origins: list[str]) 
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # every method of the path, not only the first route's
+            headers["Allow"] = ", ".join(_methods_of(app, request.url.path))
         return JSONResponse(
-            {"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers
+            {"error": str(exc.detail)}, status_code=exc.status_code, headers=headers
         )
 
     @app.exception_handler(RequestValidationError)
@@ -559,6 +564,50 @@ def _install_guards(app: FastAPI, max_body_bytes: int, cors_origins: list[str]) 
         return JSONResponse(
             {"error": "internal server error", "request_id": request_id}, status_code=500
         )
+
+
+#: Where the id a creating operation returns is used next (OpenAPI links): clients and
+#: schemathesis's stateful phase follow them from a new run to reading, streaming, rating it.
+LINKS = {
+    ("/v1/runs", "post", "202"): (
+        "run_id",
+        ["get_run", "run_events", "cancel_run", "give_feedback"],
+    ),
+    ("/v1/conversations", "post", "201"): ("conversation_id", ["get_conversation", "post_message"]),
+}
+
+
+def _openapi(app: FastAPI, config: ServerConfig) -> dict[str, Any]:
+    """FastAPI's schema, plus what only this server knows: its agents' names, and links."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    from fastapi.openapi.utils import get_openapi
+
+    schema = get_openapi(
+        title=app.title, version=app.version, summary=app.summary, routes=app.routes
+    )
+    models = schema["components"]["schemas"]
+    for model, chat in (("StartRun", False), ("StartConversation", True)):
+        names = sorted(n for n, spec in config.agents.items() if (spec.kind == "chat") == chat)
+        if names:
+            models[model]["properties"]["agent"]["enum"] = names
+    for (path, method, status), (field, targets) in LINKS.items():
+        response = schema["paths"][path][method]["responses"][status]
+        response["links"] = {
+            target: {"operationId": target, "parameters": {field: f"$response.body#/{field}"}}
+            for target in targets
+        }
+    app.openapi_schema = schema
+    return schema
+
+
+def _methods_of(app: FastAPI, path: str) -> list[str]:
+    methods: set[str] = set()
+    for route in app.routes:
+        regex = getattr(route, "path_regex", None)
+        if regex is not None and regex.match(path):
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
 
 
 class BodyLimit:
