@@ -20,10 +20,13 @@ PROBLEM ?= The bakers at the Beverly Hills Bakery baked 200 loaves of bread on M
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml $(addsuffix pyproject.toml,$(PLUGINS)) requirements/models.txt
-	@# Debian packages the tests need: libseccomp (the sandbox's seccomp filter) and poppler's
-	@# pdftotext (the carrier's return-label PDF is checked with it)
-	@ldconfig -p | grep -q 'libseccomp\.so\.2' && command -v pdftotext >/dev/null || \
-		{ apt-get update -q && apt-get install -y -q libseccomp2 poppler-utils; }
+	@# Debian packages the tests need: libseccomp (the sandbox's seccomp filter), poppler's
+	@# pdftotext (the carrier's return-label PDF is checked with it), chromium and its driver
+	@# (the server's web page is tested in a real headless browser)
+	@ldconfig -p | grep -q 'libseccomp\.so\.2' && command -v pdftotext >/dev/null && \
+		command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+			libseccomp2 poppler-utils chromium chromium-driver; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade "pip>=24"
 	$(BIN)/python -m pip install -e ".[dev]" $(foreach p,$(PLUGINS),-e "$(p:%/=%)[test]")

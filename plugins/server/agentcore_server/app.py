@@ -36,6 +36,7 @@ from agentcore.plugin import get_plugin_manager
 from agentcore_server.config import ServerConfig
 from agentcore_server.keys import ApiKey, KeyStore, Scope
 from agentcore_server.runs import ACTIVE, RunRegistry, ServedConversation, ServedRun
+from agentcore_server.web import mount_web
 from agentcore_server.workers import QueueFull, WorkerPool
 
 log = logging.getLogger("agentcore.server")
@@ -266,6 +267,7 @@ def create_app(
     app.openapi = lambda: _openapi(app, config)  # type: ignore[method-assign]
     app.state.registry = registry
     _install_guards(app, settings.max_body_bytes, settings.cors_origins)
+    mount_web(app, config)
 
     def caller_for(scope: Scope):
         def check(request: Request, authorization: str | None = Header(None)) -> Caller:
