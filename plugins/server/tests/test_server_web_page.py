@@ -117,7 +117,7 @@ def test_text_from_a_run_is_shown_never_executed(serve, browser):
 
     with serve() as served:
         browser.get(served.url + "/")
-        hostile = '<img src=x onerror="document.title=\'pwned\'">'
+        hostile = "<img src=x onerror=\"document.title='pwned'\">"
         browser.find_element(By.ID, "start-input").send_keys(hostile)
         browser.find_element(By.ID, "start-button").click()
         seen(browser, "#run-status", text="finished")
