@@ -119,6 +119,8 @@ def run_one(bot: Any, conversation: Conversation, model: str) -> dict[str, Any]:
             "last_reply": replies[-1].answer or f"({replies[-1].status.value})",
             "seconds": time.perf_counter() - started,
             "steps": sum(len(r.steps) for r in replies),
+            "rejected": sum(s.reply_rejected is not None for r in replies for s in r.steps),
+            "warnings": [w for r in replies for w in r.warnings],
         }
     finally:
         if agent is not None:
@@ -163,6 +165,8 @@ def main() -> None:
               f"{outcome['steps']:2} steps  labels={outcome['labels']} mails={outcome['mails']}",
               flush=True)  # fmt: skip
         print(f"    last reply: {' '.join(outcome['last_reply'].split())[:160]}", flush=True)
+        if outcome["rejected"] or outcome["warnings"]:
+            print(f"    replies sent back: {outcome['rejected']}; warnings: {outcome['warnings']}")
     right = sum(1 for _, o in rows if o["right"])
     returns = [(c, o) for c, o in rows if c.order is not None]
     refusals = [(c, o) for c, o in rows if c.order is None]

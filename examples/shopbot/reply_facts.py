@@ -30,11 +30,18 @@ class _Item:
 
 
 def labelled_items_named(draft: ReplyDraft) -> str | None:
-    """A reply after a label was issued in this turn must name that label's items, if any."""
+    """A reply about a label must name that label's items, if it names items at all.
+
+    A reply is about a label when this turn issued or emailed it, or when the reply quotes
+    its id or tracking number (the label may have been made a turn before it was emailed).
+    """
+    run_id = draft.context.run_id
     issued = [
         (label_id, label)
         for label_id, label in draft.context.state.get(LABELS, {}).items()
-        if label.get("run_id") == draft.context.run_id
+        if run_id in (label.get("run_id"), label.get("emailed_run_id"))
+        or label_id in draft.text
+        or (label.get("tracking") and label["tracking"] in draft.text)
     ]
     if not issued:
         return None

@@ -52,7 +52,7 @@ __all__ = ["MAX_FAILED_CHECKS", "FailedChecks", "OrderBook", "guarded_tools", "o
 VERIFIED = "shopbot.verified"  # {order_id: email} proven in this conversation
 FAILED_CHECKS = "shopbot.failed_checks"  # how many verifications failed in this conversation
 #: {label_id: {"order_id", "email", "items": [sku], "tracking", "run_id", "order_items":
-#: {sku: product name}}} — each label issued in this conversation, in order
+#: {sku: product name}, "emailed_run_id"}} — each label issued in this conversation, in order
 LABELS = "shopbot.labels"
 CHOSEN = "shopbot.chosen_items"  # {order_id: [sku, ...]} the customer chose, labelled here
 RETURNABLE_STATUS = "delivered"
@@ -346,6 +346,8 @@ def guarded_tools(
         result = email_customer(
             ctx, label["email"], subject, body, attachment_label_id=attachment_label_id.strip()
         )
+        if result.ok:
+            label["emailed_run_id"] = ctx.run_id
         return result.model_copy(update={"tool": name})
 
     tools = [

@@ -260,3 +260,36 @@ def test_a_refusal_is_not_reported_with_the_examples_label(shop, shopbot):
     assert [s.reply_rejected is not None for s in turn.steps] == [False, True, False]
     assert turn.answer.startswith("Order 1002 and ann@example.com do not match")
     assert labels_issued(shop) == [] and shop.services.messages() == []
+
+
+def test_a_label_made_one_turn_and_emailed_the_next_is_still_reported_right(shop, shopbot):
+    """The 1.5B model's change of mind, as it happened: the label (t-shirt) was made in one
+    turn; in the next the bot emailed it and said "your jeans"."""
+
+    def email(prompt: str) -> str:
+        label_id = from_observation(r"Return label (LBL-[0-9A-F]+) issued", prompt)
+        return (
+            " I email it.\nAction: send_email["
+            f'{{"to": "{GRACE_EMAIL}", "subject": "Your return label", '
+            f'"body": "Attached.", "attachment_label_id": "{label_id}"}}]'
+        )
+
+    bot_side = BotSide(
+        f' I check.\nAction: verify_customer[{{"order_id": "1015", "email": "{GRACE_EMAIL}"}}]',
+        " The belt.\nAction: request_return_label["
+        f'{{"order_id": "1015", "items": ["BELT-90-BROWN"], "customer_email": "{GRACE_EMAIL}"}}]',
+        " I ask first.\nAction: respond[The label is ready. Shall I email it to you?]",
+        email,
+        " Done.\nAction: respond[I emailed the return label for your jeans.]",
+        lambda prompt: (
+            " Done.\nAction: respond[I emailed the return label for your belt.]"
+            if "speaks of Slim jeans" in prompt
+            else " (the rejection never reached the bot)\nAction: respond[?]"
+        ),
+    )
+    agent = shopbot.build_agent(ScriptedBackend(responder=bot_side), settings=shop.settings)
+    agent.chat("grace", f"Return the belt from order 1015 please, not the jeans. {GRACE_EMAIL}")
+    turn = agent.chat("grace", "Yes, please email it.")
+    assert not bot_side.replies
+    assert turn.answer == "I emailed the return label for your belt."
+    assert [s.reply_rejected is not None for s in turn.steps] == [False, True, False]
