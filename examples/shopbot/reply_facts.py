@@ -51,15 +51,15 @@ def labelled_items_named(draft: ReplyDraft) -> str | None:
     labelled = set(label.get("items", []))
     if not named or labelled & set(named):
         return None
+    right = _names(labelled, order_items)
     return (
-        f"Not sent: label {label_id} is for {_names(labelled, order_items)}, but your reply "
-        f"speaks of {_names(named, order_items)}. Write the reply again and say which items "
-        "the label is for."
+        f"Not sent: label {label_id} is for the {right}, not the {_names(named, order_items)}. "
+        f"Write the reply again and say that the label is for the {right}."
     )
 
 
 def _names(skus: Any, order_items: dict[str, str]) -> str:
-    return ", ".join(f"{order_items.get(sku, sku)} ({sku})" for sku in sorted(set(skus)))
+    return " and ".join(f"{order_items.get(sku, sku)} ({sku})" for sku in sorted(set(skus)))
 
 
 #: What ShopBot's agent runs on each reply, in order.

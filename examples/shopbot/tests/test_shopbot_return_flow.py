@@ -212,7 +212,7 @@ def test_after_a_change_of_mind_the_reply_names_the_labelled_item(shop, shopbot)
         reply("jeans"),
         lambda prompt: (
             reply("belt")(prompt)
-            if "Not sent: label LBL-" in prompt and "speaks of Slim jeans" in prompt
+            if "Not sent: label LBL-" in prompt and "not the Slim jeans" in prompt
             else " (the rejection never reached the bot)\nAction: respond[?]"
         ),
     )
@@ -227,9 +227,9 @@ def test_after_a_change_of_mind_the_reply_names_the_labelled_item(shop, shopbot)
     rejected = turn.steps[-2]
     assert rejected.reply_rejected is not None and "your jeans" in rejected.reply_rejected
     assert rejected.observation == (
-        f"Not sent: label {label.label_id} is for Leather belt (BELT-90-BROWN), but your reply "
-        "speaks of Slim jeans (JEANS-32-BLUE). Write the reply again and say which items the "
-        "label is for."
+        f"Not sent: label {label.label_id} is for the Leather belt (BELT-90-BROWN), not the "
+        "Slim jeans (JEANS-32-BLUE). Write the reply again and say that the label is for the "
+        "Leather belt (BELT-90-BROWN)."
     )
     assert turn.answer == (
         f"I emailed the return label for your belt to {GRACE_EMAIL}. "
@@ -283,7 +283,7 @@ def test_a_label_made_one_turn_and_emailed_the_next_is_still_reported_right(shop
         " Done.\nAction: respond[I emailed the return label for your jeans.]",
         lambda prompt: (
             " Done.\nAction: respond[I emailed the return label for your belt.]"
-            if "speaks of Slim jeans" in prompt
+            if "not the Slim jeans" in prompt
             else " (the rejection never reached the bot)\nAction: respond[?]"
         ),
     )
