@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from agentcore_sandbox.executor import SandboxExecutor
@@ -695,28 +696,49 @@ def _limit(proc: Path, name: str) -> list[str] | None:
     return found[0] if found else None
 
 
+def _snapshot(proc: Path) -> dict[str, Any] | None:
+    """Limits, status, open fds and cwd of ``proc`` read together; ``None`` if it vanished."""
+    try:
+        return {
+            "limits": (proc / "limits").read_text(),
+            "status": (proc / "status").read_text(),
+            "fds": os.listdir(proc / "fd"),
+            "cwd": os.readlink(proc / "cwd"),
+        }
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+
+
 def test_each_job_process_runs_under_operating_system_limits(fresh_sandbox):
-    """Read from the kernel's view of the process that will run the next program."""
-    proc = _job_process(fresh_sandbox)
+    """Read from the kernel's view of the process that will run the next program.
+
+    Its limits are set a moment before it finishes arming (it still warms up, and the worker
+    may replace it), so it is read until a whole reading shows it settled — its two pipe ends
+    open beside /dev/null — or the time is up; the assertions then hold for that reading.
+    """
+    deadline = time.monotonic() + NOT_HUNG_S
+    while True:
+        snap = _snapshot(_job_process(fresh_sandbox))
+        settled = snap is not None and len(snap["fds"]) == 5
+        if settled or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert snap is not None, "the job process vanished every time it was read"
     limits = {
-        line[:26].strip(): line[26:].split()[:2]
-        for line in (proc / "limits").read_text().splitlines()[1:]
+        line[:26].strip(): line[26:].split()[:2] for line in snap["limits"].splitlines()[1:]
     }
     assert limits["Max file size"] == ["0", "0"]
     assert limits["Max address space"] == [str(512 * 1024 * 1024)] * 2
     assert limits["Max open files"] == ["16", "16"]
     assert limits["Max processes"] == ["0", "0"]
     assert limits["Max core file size"] == ["0", "0"]
-    status = dict(
-        line.split(":", 1) for line in (proc / "status").read_text().splitlines() if ":" in line
-    )
+    status = dict(line.split(":", 1) for line in snap["status"].splitlines() if ":" in line)
     uids = {int(u) for u in status["Uid"].split()}
     assert os.geteuid() not in uids, "a job never runs with the engine's uid"
     assert 0 not in uids
     assert status["NoNewPrivs"].strip() == "1"
     assert status["Seccomp"].strip() == "2"  # filter mode
-    fds = os.listdir(proc / "fd")
-    assert len(fds) == 5  # /dev/null as 0-2, and its own two pipe ends
-    cwd = os.readlink(proc / "cwd")
+    assert len(snap["fds"]) == 5  # /dev/null as 0-2, and its own two pipe ends
+    cwd = snap["cwd"]
     assert "agentcore-sandbox-" in cwd and cwd != os.getcwd()
     assert os.listdir(cwd) == []
