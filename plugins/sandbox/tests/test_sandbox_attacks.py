@@ -724,9 +724,7 @@ def test_each_job_process_runs_under_operating_system_limits(fresh_sandbox):
             break
         time.sleep(0.05)
     assert snap is not None, "the job process vanished every time it was read"
-    limits = {
-        line[:26].strip(): line[26:].split()[:2] for line in snap["limits"].splitlines()[1:]
-    }
+    limits = {line[:26].strip(): line[26:].split()[:2] for line in snap["limits"].splitlines()[1:]}
     assert limits["Max file size"] == ["0", "0"]
     assert limits["Max address space"] == [str(512 * 1024 * 1024)] * 2
     assert limits["Max open files"] == ["16", "16"]
