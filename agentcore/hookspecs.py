@@ -106,6 +106,21 @@ def register_stores(register: Callable[..., None]) -> None:
 
 
 @hookspec
+def register_run_stores(register: Callable[..., None]) -> None:
+    """Provide run stores: where served runs, their feedback and conversations are kept.
+
+    Fires once per plugin manager, when the provider registry is first built. Implemented by
+    storage plugins: the store plugin registers ``duckdb`` (``factory(path=...)``, one file
+    for one process), the postgres plugin ``postgresql`` (``factory(url=...)``, one database
+    for many server replicas). The factory returns an :class:`agentcore.plugin.RunStore` with
+    its schema ready; :class:`agentcore.plugin.SqlRunStore` is the SQL a backend can reuse.
+    :func:`agentcore.plugin.open_run_store` picks the provider from a location: a path's
+    suffix (``runs.duckdb``) or a URL's scheme (``postgresql://...``); ``agentcore serve``
+    reads ``[server] store`` that way.
+    """
+
+
+@hookspec
 def register_commands(cli: click.Group) -> None:
     """Add subcommands to the ``agentcore`` command line by calling ``cli.add_command``.
 

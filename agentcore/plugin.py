@@ -53,6 +53,12 @@ Check a run (guardrail hooks)
     :func:`load_prompt`, :class:`PromptTemplate` and :func:`fit_prompt`, and makes untrusted
     text inert with :class:`PromptGuard` and :class:`Markers`.
 
+Provide a run store (``register_run_stores``)
+    a factory returning a :class:`RunStore` (served runs as :class:`StoredRun`, with
+    :class:`StoredFeedback` and :class:`StoredConversation`; :class:`RunQuery` selects a
+    page); subclass :class:`SqlRunStore` to reuse its SQL with your driver's connection.
+    :func:`open_run_store` opens the one a path or URL names.
+
 Add a command (``register_commands``)
     print untrusted text (model output, documents, table cells) through
     :func:`for_terminal` / :func:`json_for_terminal`.
@@ -117,6 +123,15 @@ if TYPE_CHECKING:
     from agentcore.plugins import get_plugin_manager
     from agentcore.prompts import PromptTemplate, fit_prompt, load_prompt
     from agentcore.retrievers import Retriever
+    from agentcore.run_store import (
+        RunQuery,
+        RunStore,
+        SqlRunStore,
+        StoredConversation,
+        StoredFeedback,
+        StoredRun,
+        open_run_store,
+    )
     from agentcore.specs import AgentSpec
     from agentcore.stops import StopScanner
     from agentcore.tools import Tool, ToolContext, tool
@@ -169,6 +184,13 @@ _EXPORTS: dict[str, str] = {
     "Conversation": "agentcore.memory",
     "ConversationStore": "agentcore.memory",
     "InMemoryStore": "agentcore.memory",
+    "RunStore": "agentcore.run_store",
+    "SqlRunStore": "agentcore.run_store",
+    "StoredRun": "agentcore.run_store",
+    "StoredFeedback": "agentcore.run_store",
+    "StoredConversation": "agentcore.run_store",
+    "RunQuery": "agentcore.run_store",
+    "open_run_store": "agentcore.run_store",
     "for_terminal": "agentcore.untrusted",
     "json_for_terminal": "agentcore.untrusted",
     # errors and secrets
@@ -198,6 +220,8 @@ def create_provider(kind: Literal["executor"], name: str, **options: Any) -> Cod
 def create_provider(kind: Literal["retriever"], name: str, **options: Any) -> Retriever: ...
 @overload
 def create_provider(kind: Literal["store"], name: str, **options: Any) -> ConversationStore: ...
+@overload
+def create_provider(kind: Literal["run_store"], name: str, **options: Any) -> RunStore: ...
 def create_provider(kind: str, name: str, **options: Any) -> Any:
     """Build the backend, executor, retriever or store that some plugin registered as ``name``.
 
