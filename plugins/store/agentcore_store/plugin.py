@@ -4,7 +4,8 @@ Event hooks buffer each run and store it in DuckDB when it ends (see
 :mod:`agentcore_store.recorder`). There is no ``on_step`` hook: the
 :class:`~agentcore.models.RunResult` given to ``on_run_end`` already holds every step; what
 only the events carry is each call's full prompt and settings. ``register_stores`` offers the
-``duckdb`` conversation store (``agentcore chat --store FILE.duckdb``). ``agentcore runs``,
+``duckdb`` conversation store (``agentcore chat --store FILE.duckdb``), ``register_run_stores``
+the ``duckdb`` run store of ``agentcore serve``. ``agentcore runs``,
 ``agentcore feedback`` and ``agentcore export`` are declared in the ``agentcore.commands``
 entry points (pyproject.toml) and imported only when used.
 """
@@ -21,6 +22,7 @@ from agentcore_store import recorder
 if TYPE_CHECKING:
     from agentcore.models import Completion, GenerationConfig, RunInfo, RunResult
     from agentcore_store.conversations import DuckDBConversationStore
+    from agentcore_store.served import DuckDBRunStore
 
 
 @hookimpl
@@ -66,4 +68,20 @@ def register_stores(register: Callable[..., None]) -> None:
         "duckdb",
         make_conversation_store,
         description="chat sessions in a DuckDB file, shared safely between processes",
+    )
+
+
+def make_run_store(path: str | Path) -> DuckDBRunStore:
+    """A server's runs, feedback and conversations in a DuckDB file (one process)."""
+    from agentcore_store.served import DuckDBRunStore
+
+    return DuckDBRunStore(path)
+
+
+@hookimpl
+def register_run_stores(register: Callable[..., None]) -> None:
+    register(
+        "duckdb",
+        make_run_store,
+        description="served runs, feedback and conversations in a DuckDB file (one process)",
     )
