@@ -22,11 +22,13 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml $(addsuffix pyproject.toml,$(PLUGINS)) requirements/models.txt
 	@# Debian packages the tests need: libseccomp (the sandbox's seccomp filter), poppler's
 	@# pdftotext (the carrier's return-label PDF is checked with it), chromium and its driver
-	@# (the server's web page is tested in a real headless browser)
+	@# (the server's web page is tested in a real headless browser), the PostgreSQL server (the
+	@# postgres run store is tested against a throwaway cluster the tests start and stop)
 	@ldconfig -p | grep -q 'libseccomp\.so\.2' && command -v pdftotext >/dev/null && \
-		command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		command -v chromium >/dev/null && command -v chromedriver >/dev/null && \
+		ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 		{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-			libseccomp2 poppler-utils chromium chromium-driver; }
+			libseccomp2 poppler-utils chromium chromium-driver postgresql; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade "pip>=24"
 	$(BIN)/python -m pip install -e ".[dev]" $(foreach p,$(PLUGINS),-e "$(p:%/=%)[test]")

@@ -1,0 +1,1 @@
+"""agentcore-postgres: the ``postgresql`` run store (``agentcore serve`` replicas sharing one)."""
