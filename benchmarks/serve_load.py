@@ -6,6 +6,10 @@ end and reading it back. Every run must end ``finished`` with its own answer, ex
 the table gives the start → end latency (p50/p99) and runs per second, beside the same runs
 done in-process without HTTP, so the cost of the API itself is plain.
 
+Each part's server keeps its runs in a run store: part 1 runs once per store (``--stores``,
+default a DuckDB file and a throwaway PostgreSQL cluster where its binaries are installed), and
+counts the runs the store holds at the end, each with its own answer.
+
 Part 2 — the real model (``--model``, default the fast 0.5B): 8 concurrent clients, 2 workers at
 ``n_threads=1`` each (2 cores), against one run alone: queueing shows in the latency, errors
 must be none, and generated tokens per second are compared.
@@ -23,11 +27,15 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from agentcore.plugin import RunQuery
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "plugins" / "server" / "tests"))
@@ -92,33 +100,57 @@ class EchoScript(Script):
         return agent
 
 
-def scripted_part(runs: int, clients: int) -> None:
+@contextmanager
+def store_location(kind: str, tmp: Path) -> Iterator[str]:
+    """Where the server keeps its runs: a DuckDB file, or a throwaway PostgreSQL cluster."""
+    if kind == "duckdb":
+        yield str(tmp / "served-runs.duckdb")
+        return
+    from agentcore_postgres.testing import throwaway_cluster
+
+    with throwaway_cluster() as url:
+        yield url
+
+
+def scripted_part(runs: int, clients: int, stores: list[str]) -> None:
     texts = [f"question number {n}" for n in range(runs)]
-    script = EchoScript()
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        serving(Path(tmp), script, workers=4, queue_size=runs, rate_per_minute=10**6) as served,
-    ):
-        results, wall = load(served.url, texts, clients)
-        agent = script.build(served.config.agents["wiki"])  # the same work, no HTTP
-        t0 = time.perf_counter()
-        for text in texts:
-            agent.run(text)
-        inproc = time.perf_counter() - t0
-    ids = [r["run_id"] for r in results]
-    lost = [r for r in results if r["status"] != "finished"]
-    wrong = [r for r in results if r["answer"] != r["input"]]
-    latencies = [r["latency_s"] for r in results]
     print(f"## {runs} runs from {clients} concurrent clients, scripted backend, 4 workers\n")
-    print("| | runs | lost or failed | duplicated | wrong answer | p50 | p99 | runs/s |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| | store | runs | lost or failed | duplicated | wrong answer | in the store | "
+          "p50 | p99 | runs/s |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    inproc = 0.0
+    for kind in stores:
+        script = EchoScript()
+        with (
+            tempfile.TemporaryDirectory() as tmp,
+            store_location(kind, Path(tmp)) as store,
+            serving(
+                Path(tmp), script, workers=4, queue_size=runs, rate_per_minute=10**6, store=store
+            ) as served,
+        ):
+            results, wall = load(served.url, texts, clients)
+            stored, total = served.registry.store.list_runs(RunQuery(limit=10_000))
+            in_store = sum(
+                1 for run in stored if run.status == "finished" and run.answer == run.input
+            )
+            if not inproc:
+                agent = script.build(served.config.agents["wiki"])  # the same work, no HTTP
+                t0 = time.perf_counter()
+                for text in texts:
+                    agent.run(text)
+                inproc = time.perf_counter() - t0
+        ids = [r["run_id"] for r in results]
+        lost = [r for r in results if r["status"] != "finished"]
+        wrong = [r for r in results if r["answer"] != r["input"]]
+        latencies = [r["latency_s"] for r in results]
+        print(
+            f"| over HTTP + SSE | {kind} | {len(results)} | {len(lost)} | "
+            f"{len(ids) - len(set(ids))} | {len(wrong)} | {in_store} of {total} | "
+            f"{percentile(latencies, 0.5) * 1000:.0f} ms | "
+            f"{percentile(latencies, 0.99) * 1000:.0f} ms | {len(results) / wall:.1f} |"
+        )
     print(
-        f"| over HTTP + SSE | {len(results)} | {len(lost)} | {len(ids) - len(set(ids))} | "
-        f"{len(wrong)} | {percentile(latencies, 0.5) * 1000:.0f} ms | "
-        f"{percentile(latencies, 0.99) * 1000:.0f} ms | {len(results) / wall:.1f} |"
-    )
-    print(
-        f"| in-process, one thread | {runs} | – | – | – | "
+        f"| in-process, one thread | – | {runs} | – | – | – | – | "
         f"{inproc / runs * 1000:.1f} ms | – | {runs / inproc:.1f} |\n"
     )
 
@@ -135,10 +167,12 @@ def model_part(model: str, clients: int) -> None:
         threads = 2 if workers == 1 else 1
         spec = {"kind": "react", "model": model, "max_steps": 4,
                 "backend_options": {"n_threads": threads}}  # fmt: skip
+        tmp = tempfile.mkdtemp(prefix="serve-load-")
         config = ServerConfig(
-            server={"port": free_port(), "workers": workers, "queue_size": 64},
+            server={"port": free_port(), "workers": workers, "queue_size": 64,
+                    "store": str(Path(tmp) / "served-runs.duckdb")},
             agents={"wiki": spec},
-        )
+        )  # fmt: skip
         pool = WorkerPool(
             config.agents, workers=workers, queue_size=64, build=lambda s, **o: s.build(**o)
         )
@@ -178,8 +212,18 @@ def main() -> None:
     parser.add_argument("--model", default="qwen2.5-coder-0.5b")
     parser.add_argument("--model-clients", type=int, default=8)
     parser.add_argument("--skip-model", action="store_true")
+    parser.add_argument(
+        "--stores", default="duckdb,postgresql", help="run stores to compare (comma-separated)"
+    )
     args = parser.parse_args()
-    scripted_part(args.runs, args.clients)
+    stores = [s.strip() for s in args.stores.split(",") if s.strip()]
+    if "postgresql" in stores:
+        from agentcore_postgres.testing import postgres_binaries
+
+        if postgres_binaries()[0] is None:
+            print(f"(skipping postgresql: {postgres_binaries()[1]})\n")
+            stores.remove("postgresql")
+    scripted_part(args.runs, args.clients, stores)
     if not args.skip_model:
         model_part(args.model, args.model_clients)
 

@@ -25,6 +25,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import anyio.to_thread
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -32,10 +33,29 @@ from pydantic import BaseModel, ConfigDict, Field
 from sse_starlette import EventSourceResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from agentcore.plugin import get_plugin_manager
-from agentcore_server.config import ServerConfig
+from agentcore.plugin import (
+    ConfigError,
+    NotFoundError,
+    RunQuery,
+    RunStore,
+    StoredConversation,
+    StoredFeedback,
+    StoredRun,
+    create_provider,
+    get_plugin_manager,
+    open_run_store,
+)
+from agentcore_server.config import ServerConfig, ServerSettings
 from agentcore_server.keys import ApiKey, KeyStore, Scope
-from agentcore_server.runs import ACTIVE, RunRegistry, ServedConversation, ServedRun
+from agentcore_server.runs import (
+    ACTIVE,
+    RunRegistry,
+    ServedRun,
+    conversation_view,
+    detail,
+    replay,
+    summary,
+)
 from agentcore_server.web import mount_web
 from agentcore_server.workers import QueueFull, WorkerPool
 
@@ -166,8 +186,13 @@ class Caller:
     def key_id(self) -> str | None:
         return self.key.key_id if self.key else None
 
-    def sees(self, run: ServedRun | ServedConversation) -> bool:
-        return self.key is None or self.key.scope == "read" or run.key_id == self.key.key_id
+    def sees(self, owned: StoredRun | StoredConversation) -> bool:
+        return self.key is None or self.key.scope == "read" or owned.key_id == self.key.key_id
+
+    @property
+    def only_key_id(self) -> str | None:
+        """Lists show a run-scoped key its own runs only (a read key sees every run)."""
+        return None if self.key is None or self.key.scope == "read" else self.key.key_id
 
 
 class Limiter:
@@ -238,24 +263,32 @@ def create_app(
     registry: RunRegistry | None = None,
 ) -> FastAPI:
     settings = config.server
-    registry = registry or RunRegistry(keep=settings.keep_runs)
+    registry = registry or RunRegistry(
+        open_store(settings), replica=settings.replica_name(), keep=settings.keep_runs
+    )
     auth = Auth(keys, required=not settings.loopback)
     limiter = Limiter(settings.rate_per_minute)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        lost = registry.mark_lost()
+        if lost:
+            log.warning(
+                "%d runs were queued or running when replica %s stopped; marked lost: %s",
+                len(lost), registry.replica, ", ".join(lost[:20]),
+            )  # fmt: skip
         app.state.pool = pool or WorkerPool(
             config.agents,
             workers=settings.workers,
             queue_size=settings.queue_size,
             max_wall_s=settings.max_wall_s,
+            memory=registry.store,
         )
         try:
             yield
         finally:
-            import anyio.to_thread
-
             await anyio.to_thread.run_sync(app.state.pool.shutdown, settings.shutdown_grace_s)
+            registry.store.close()
 
     app = FastAPI(
         title="agentcore",
@@ -282,11 +315,15 @@ def create_app(
 
     reader, runner = Depends(caller_for("read")), Depends(caller_for("run"))
 
-    def visible(run_id: str, caller: Caller) -> ServedRun:
-        run = registry.get(run_id)
+    def visible(run_id: str, caller: Caller) -> StoredRun:
+        run = registry.find(run_id)
         if run is None or not caller.sees(run):
             raise HTTPException(404, f"no run {run_id}")
         return run
+
+    def shown(run: StoredRun) -> dict[str, Any]:
+        feedback = registry.feedback([run.run_id]).get(run.run_id, [])
+        return detail(run, feedback, registry.last_event_id(run.run_id))
 
     @app.get("/v1/health", response_model=Health, tags=["server"])
     def health() -> dict[str, Any]:
@@ -318,7 +355,7 @@ def create_app(
         text: str,
         caller: Caller,
         run_id: str | None = None,
-        conversation: ServedConversation | None = None,
+        conversation_id: str | None = None,
     ) -> ServedRun:
         if len(text) > settings.max_input_chars:
             raise HTTPException(
@@ -338,7 +375,7 @@ def create_app(
             agent=agent,
             input=text,
             key_id=caller.key_id,
-            conversation_id=conversation.conversation_id if conversation else None,
+            conversation_id=conversation_id,
         )
         try:
             registry.add(run)
@@ -351,8 +388,6 @@ def create_app(
             raise HTTPException(
                 429, str(exc), headers={"Retry-After": str(exc.retry_after_s)}
             ) from None
-        if conversation is not None:
-            conversation.runs.append(run)
         return run
 
     @app.post(
@@ -361,10 +396,10 @@ def create_app(
     def start_run(body: StartRun, caller: Caller = runner) -> dict[str, Any]:
         """Start a run; it is queued at once and its id returned (follow it with /events)."""
         agent_spec(body.agent, chat=False)
-        return queue_run(body.agent, body.input, caller, run_id=body.run_id).detail()
+        return shown(queue_run(body.agent, body.input, caller, run_id=body.run_id).to_stored())
 
-    def own_conversation(conversation_id: str, caller: Caller) -> ServedConversation:
-        conversation = registry.conversations.get(conversation_id)
+    def own_conversation(conversation_id: str, caller: Caller) -> StoredConversation:
+        conversation = registry.store.get_conversation(conversation_id)
         if conversation is None or not caller.sees(conversation):
             raise HTTPException(404, f"no conversation {conversation_id}")
         return conversation
@@ -379,9 +414,11 @@ def create_app(
     def start_conversation(body: StartConversation, caller: Caller = runner) -> dict[str, Any]:
         """Open a conversation with a chat agent."""
         agent_spec(body.agent, chat=True)
-        conversation = ServedConversation(secrets.token_hex(6), body.agent, caller.key_id)
-        registry.conversations[conversation.conversation_id] = conversation
-        return conversation.view()
+        conversation = StoredConversation(
+            conversation_id=secrets.token_hex(6), agent=body.agent, key_id=caller.key_id
+        )
+        registry.store.save_conversation(conversation)
+        return conversation_view(conversation, [])
 
     @app.post(
         "/v1/conversations/{conversation_id}/messages",
@@ -395,13 +432,13 @@ def create_app(
     ) -> dict[str, Any]:
         """Send the user's next message; the reply is the run's answer (stream its /events)."""
         conversation = own_conversation(conversation_id, caller)
-        with conversation.lock:  # one turn at a time: the next message follows the reply
-            if conversation.busy:
+        with registry.turn_lock(conversation_id):  # one turn at a time: after the reply
+            if any(run.status in ACTIVE for run in registry.turns(conversation_id)):
                 raise HTTPException(
                     409, "the agent is still replying to the last message; send this one after it"
                 )
-            run = queue_run(conversation.agent, body.text, caller, conversation=conversation)
-        return run.detail()
+            run = queue_run(conversation.agent, body.text, caller, conversation_id=conversation_id)
+        return shown(run.to_stored())
 
     @app.get(
         "/v1/conversations/{conversation_id}",
@@ -411,7 +448,8 @@ def create_app(
     )
     def get_conversation(conversation_id: str, caller: Caller = reader) -> dict[str, Any]:
         """The conversation so far: each message and each reply, with its run."""
-        return own_conversation(conversation_id, caller).view()
+        conversation = own_conversation(conversation_id, caller)
+        return conversation_view(conversation, registry.turns(conversation_id))
 
     @app.get("/v1/runs", response_model=RunList, responses=ERRORS, tags=["runs"])
     def list_runs(
@@ -421,25 +459,23 @@ def create_app(
         limit: int = Query(20, ge=1, le=100),
         offset: int = Query(0, ge=0, le=1_000_000),
     ) -> dict[str, Any]:
-        """Runs newest first, filtered by status and agent, a page at a time."""
-        runs = [
-            r for r in registry.all()
-            if caller.sees(r)
-            and (status is None or r.status == status)
-            and (agent is None or r.agent == agent)
-        ]  # fmt: skip
-        page = runs[offset : offset + limit]
-        more = offset + limit < len(runs)
+        """Runs newest first, filtered by status and agent, a page at a time (every run in
+        the store: this server's, earlier ones', other replicas')."""
+        query = RunQuery(
+            status=status, agent=agent, key_id=caller.only_key_id, limit=limit, offset=offset
+        )
+        page, total = registry.list(query)
+        feedback = registry.feedback([run.run_id for run in page])
         return {
-            "runs": [r.summary() for r in page],
-            "total": len(runs),
-            "next_offset": offset + limit if more else None,
+            "runs": [summary(run, feedback.get(run.run_id, [])) for run in page],
+            "total": total,
+            "next_offset": offset + limit if offset + limit < total else None,
         }
 
     @app.get("/v1/runs/{run_id}", response_model=RunDetail, responses=ERRORS, tags=["runs"])
     def get_run(run_id: str, caller: Caller = reader) -> dict[str, Any]:
         """A run: status, answer and every step so far."""
-        return visible(run_id, caller).detail()
+        return shown(visible(run_id, caller))
 
     @app.post(
         "/v1/runs/{run_id}/cancel",
@@ -450,12 +486,18 @@ def create_app(
     )
     def cancel_run(run_id: str, caller: Caller = runner) -> dict[str, Any]:
         """Ask a run to stop; it ends ``cancelled`` with its trace (an ended run is unchanged)."""
-        run = visible(run_id, caller)
-        if run.status in ACTIVE:
+        stored = visible(run_id, caller)
+        if stored.status in ACTIVE:
+            run = registry.live(run_id)
+            if run is None:
+                raise HTTPException(
+                    409, f"run {run_id} is active on replica {stored.replica!r}; "
+                    "cancel it through that server",
+                )  # fmt: skip
             run.cancel_requested.set()
             if run.cancel is not None:
                 run.cancel()
-        return run.detail()
+        return shown(registry.find(run_id) or stored)
 
     @app.get(
         "/v1/runs/{run_id}/events",
@@ -469,12 +511,16 @@ def create_app(
     ) -> EventSourceResponse:
         """The run's events as Server-Sent Events: ``queued``, ``started``, ``token``,
         ``retry``, ``step``, ``end``. Reconnect with ``Last-Event-ID`` to get only what
-        followed; disconnecting does not affect the run."""
-        run = visible(run_id, caller)
+        followed; disconnecting does not affect the run. A run this server does not hold
+        (another replica's, or one from before a restart) is replayed from the store:
+        ``queued``, ``started``, its steps and ``end``, numbered on their own, no tokens."""
+        await anyio.to_thread.run_sync(visible, run_id, caller)
         after = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
+        live = registry.live(run_id)
+        source = live.follow(after) if live is not None else replay(registry.store, run_id, after)
 
         async def events():
-            async for event in run.follow(after):
+            async for event in source:
                 yield {"id": str(event.id), "event": event.kind, "data": json.dumps(event.data)}
 
         return EventSourceResponse(events(), ping=15)
@@ -491,21 +537,30 @@ def create_app(
         run = visible(run_id, caller)
         if run.status in ACTIVE:
             raise HTTPException(409, f"run {run_id} has not ended; rate it when it has")
-        entry = {
-            "rating": body.rating,
-            "note": body.note,
-            "key_id": caller.key_id,
-            "at": time.time(),
-        }
-        run.feedback.append(entry)
+        entry = StoredFeedback(
+            run_id=run_id, rating=body.rating, note=body.note, key_id=caller.key_id
+        )
+        registry.store.add_feedback(entry)
         source = f"api:{caller.key_id}" if caller.key_id else "api"
         for failure in get_plugin_manager().emit(
             "on_feedback", run_id=run_id, rating=body.rating, note=body.note, source=source
         ):
             log.warning("feedback on %s not stored by %s: %s", run_id, failure.name, failure.error)
-        return entry
+        return entry.model_dump(exclude={"run_id"})
 
     return app
+
+
+def open_store(settings: ServerSettings) -> RunStore:
+    """The run store ``[server] store`` names (``memory``: DuckDB in memory, for trying out)."""
+    if settings.store == "memory":
+        try:
+            return create_provider("run_store", "duckdb", path=":memory:")
+        except NotFoundError:
+            raise ConfigError(
+                "store = 'memory' needs the duckdb run store: install agentcore-store"
+            ) from None
+    return open_run_store(settings.store_location())
 
 
 # -- guards around every request -------------------------------------------------------------

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from agentcore.plugin import ConfigError
+from agentcore.plugin import ConfigError, redact
 
 
 def _keys_option(function):
@@ -30,12 +30,21 @@ def _keys_option(function):
 @click.option("--host", default=None, help="Address to listen on [default: 127.0.0.1].")
 @click.option("--port", type=int, default=None, help="Port [default: 8000; 0 picks a free one].")
 @click.option("--workers", type=int, default=None, help="Worker threads running agents.")
+@click.option(
+    "--store",
+    default=None,
+    help="Runs, feedback and conversations: FILE.duckdb, postgresql://... or memory "
+    "[default: runs.duckdb in the cache].",
+)
+@click.option("--replica", default=None, help="This server's name in a shared store.")
 @_keys_option
 def serve_command(
     config_path: Path | None,
     host: str | None,
     port: int | None,
     workers: int | None,
+    store: str | None,
+    replica: str | None,
     keys_file: Path | None,
 ) -> None:
     """Serve the configured agents over a REST API (/v1, OpenAPI at /docs)."""
@@ -50,6 +59,8 @@ def serve_command(
         host=host,
         port=port,
         workers=workers,
+        store=store,
+        replica=replica,
         keys_file=str(keys_file) if keys_file else None,
     )
     if not config.agents:
@@ -79,6 +90,7 @@ def serve_command(
     click.echo(
         f"agentcore serve: {', '.join(config.agents)} on http://{settings.host}:{settings.port} "
         f"({settings.workers} worker{'s' if settings.workers != 1 else ''}; "
+        f"runs in {redact(settings.store_location())} as replica {settings.replica_name()}; "
         + (
             "API keys required"
             if keys.any_active() or not settings.loopback

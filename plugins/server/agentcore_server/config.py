@@ -7,6 +7,7 @@
     port = 8000
     workers = 2             # worker threads; each builds its own instance of an agent it runs
     queue_size = 16         # runs waiting for a worker; more get 429 with Retry-After
+    store = "runs.duckdb"   # runs, feedback, conversations; "postgresql://..." for replicas
 
     [agents.wiki]           # POST /v1/runs {"agent": "wiki", "input": "..."}
     kind = "react"
@@ -48,9 +49,29 @@ class ServerSettings(Options):
     cors_origins: list[str] = Field(default_factory=list, description="Off unless listed.")
     keep_runs: int = Field(1000, ge=1, description="Finished runs kept in memory for the API.")
     shutdown_grace_s: float = Field(10.0, ge=0, description="Time running runs get to finish.")
+    store: str | None = Field(
+        None,
+        description="Where runs, feedback and conversations are kept: a .duckdb file (default "
+        "in the cache; one server process), a postgresql:// URL (replicas share it) or "
+        "'memory' (kept only while the process lives).",
+    )
+    replica: str | None = Field(
+        None,
+        max_length=200,
+        description="This server's name in a shared store (default HOST:PORT of the machine): "
+        "on restart it marks the runs it had queued or running lost, and no other replica's.",
+    )
 
     def keys_path(self) -> Path:
         return Path(self.keys_file).expanduser() if self.keys_file else default_keys_path()
+
+    def store_location(self) -> str:
+        return self.store if self.store else str(cache_dir() / "server" / "runs.duckdb")
+
+    def replica_name(self) -> str:
+        import socket
+
+        return self.replica or f"{socket.gethostname()}:{self.port}"
 
     @property
     def loopback(self) -> bool:

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from agentcore.models import RunResult, RunStatus
-from agentcore.plugin import AgentSpec, InMemoryStore
+from agentcore.plugin import AgentSpec, ConversationStore, InMemoryStore
 from agentcore_server.runs import RUNNING, ServedRun
 
 log = logging.getLogger("agentcore.server")
@@ -49,14 +49,17 @@ class WorkerPool:
         queue_size: int = 16,
         max_wall_s: float = 600.0,
         build: Callable[..., Any] | None = None,
+        memory: ConversationStore | None = None,
     ) -> None:
         self.specs = specs
         self.max_wall_s = max_wall_s
         self._build = build or (lambda spec, **objects: spec.build(**objects))
         # the turns of one conversation may go to any worker: its chat agents share the
-        # conversations and each conversation's tool state
+        # conversations' memory (``memory``: the run store, so any replica can take the next
+        # turn) and, within this process, each conversation's tool state
+        memory = memory if memory is not None else InMemoryStore()
         self._shared = {
-            name: {"store": InMemoryStore(), "session_state": {}}
+            name: {"store": memory, "session_state": {}}
             for name, spec in specs.items()
             if spec.kind == "chat"
         }

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 import uvicorn
-from agentcore_server.app import create_app
+from agentcore_server.app import create_app, open_store
 from agentcore_server.config import ServerConfig
 from agentcore_server.keys import KeyStore
 from agentcore_server.runs import RunRegistry
@@ -121,18 +121,24 @@ def serving(
 ) -> Iterator[Served]:
     script = script or Script()
     config = ServerConfig(
-        server={"port": free_port(), "keys_file": str(tmp_path / "keys.sqlite3"), **server},
+        server={
+            "port": free_port(),
+            "keys_file": str(tmp_path / "keys.sqlite3"),
+            "store": str(tmp_path / "served-runs.duckdb"),
+            **server,
+        },
         agents=agents or {"wiki": {"kind": "react", "backend": "scripted", "max_steps": 4}},
     )
     store = KeyStore(config.server.keys_path()) if keys else None
+    registry = RunRegistry(open_store(config.server), replica=config.server.replica_name())
     pool = WorkerPool(
         config.agents,
         workers=config.server.workers,
         queue_size=config.server.queue_size,
         max_wall_s=config.server.max_wall_s,
         build=script.build,
+        memory=registry.store,
     )
-    registry = RunRegistry()
     app = create_app(config, keys=store, pool=pool, registry=registry)
     server_ = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=config.server.port, log_level="warning")

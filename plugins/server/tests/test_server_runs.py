@@ -5,6 +5,8 @@ from __future__ import annotations
 import httpx
 from server_testkit import Gate, Script, read_events, wait_for
 
+from agentcore.plugin import open_run_store
+
 
 def start(client: httpx.Client, text: str = "Which magazine was started first?", **extra):
     return client.post("/v1/runs", json={"agent": "wiki", "input": text, **extra})
@@ -165,10 +167,15 @@ def test_shutdown_ends_every_run(serve) -> None:
         queued = start(client).json()["run_id"]
     # the server stopped: the running run was cancelled, the queued one never started
     assert served.pool.stats()["busy"] == 0
-    runs = {r.run_id: r for r in served.registry.all()}
+    runs = {run_id: served.registry.live(run_id) for run_id in (running, queued)}
     assert runs[running].status == "cancelled"
     assert runs[queued].status == "cancelled"
     assert runs[queued].error == "the server stopped before it started"
+    store = open_run_store(served.config.server.store)  # the ends were stored before it closed
+    try:
+        assert [store.get_run(r).status for r in (running, queued)] == ["cancelled"] * 2
+    finally:
+        store.close()
 
 
 CHAT = {

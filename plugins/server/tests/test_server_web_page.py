@@ -101,8 +101,8 @@ def test_start_watch_and_rate_a_run_in_the_browser(serve, browser, tmp_path, mon
         (row,) = seen(browser, f'tr[data-run-id="{run_id}"]')
         assert "finished" in row.text and "good" in row.text
         browser.save_screenshot(str(ARTIFACTS / "runs.png"))
-        run = served.registry.get(run_id)
-        assert [(f["rating"], f["note"]) for f in run.feedback] == [("good", "right, and quick")]
+        (feedback,) = served.registry.store.feedback([run_id])[run_id]
+        assert (feedback.rating, feedback.note) == ("good", "right, and quick")
     reset_plugin_manager()
     con = duckdb.connect(str(store), read_only=True)
     try:
