@@ -121,6 +121,17 @@ def register_run_stores(register: Callable[..., None]) -> None:
 
 
 @hookspec
+def register_metrics(register: Callable[..., None]) -> None:
+    """Provide metrics that score answers against references (``agentcore eval --metric``).
+
+    Fires once per plugin manager, when the provider registry is first built. Call
+    ``register(name, factory, description="...")``; ``factory()`` returns an
+    :class:`agentcore.plugin.Metric`. The core registers ``em``, ``f1`` and ``accuracy``; the
+    eval plugin ``rouge`` and ``bleu``. A dataset names its metric; a user's JSONL takes any.
+    """
+
+
+@hookspec
 def register_commands(cli: click.Group) -> None:
     """Add subcommands to the ``agentcore`` command line by calling ``cli.add_command``.
 

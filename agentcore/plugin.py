@@ -59,6 +59,10 @@ Provide a run store (``register_run_stores``)
     page); subclass :class:`SqlRunStore` to reuse its SQL with your driver's connection.
     :func:`open_run_store` opens the one a path or URL names.
 
+Provide a metric (``register_metrics``)
+    a factory returning a :class:`Metric`: :meth:`Metric.item` scores one answer,
+    :meth:`Metric.corpus` the set (the mean unless overridden).
+
 Add a command (``register_commands``)
     print untrusted text (model output, documents, table cells) through
     :func:`for_terminal` / :func:`json_for_terminal`.
@@ -103,6 +107,7 @@ if TYPE_CHECKING:
     from agentcore.executors import CodeExecutor
     from agentcore.guardrails import Redactor, RunContext
     from agentcore.memory import Conversation, ConversationStore, InMemoryStore
+    from agentcore.metrics import Metric
     from agentcore.model_registry import (
         FAST_MODEL,
         KNOWN_MODELS,
@@ -191,6 +196,7 @@ _EXPORTS: dict[str, str] = {
     "StoredConversation": "agentcore.run_store",
     "RunQuery": "agentcore.run_store",
     "open_run_store": "agentcore.run_store",
+    "Metric": "agentcore.metrics",
     "for_terminal": "agentcore.untrusted",
     "json_for_terminal": "agentcore.untrusted",
     # errors and secrets
@@ -222,6 +228,8 @@ def create_provider(kind: Literal["retriever"], name: str, **options: Any) -> Re
 def create_provider(kind: Literal["store"], name: str, **options: Any) -> ConversationStore: ...
 @overload
 def create_provider(kind: Literal["run_store"], name: str, **options: Any) -> RunStore: ...
+@overload
+def create_provider(kind: Literal["metric"], name: str, **options: Any) -> Metric: ...
 def create_provider(kind: str, name: str, **options: Any) -> Any:
     """Build the backend, executor, retriever or store that some plugin registered as ``name``.
 

@@ -106,7 +106,7 @@ class Registry:
     implementation runs never depends on silent import order.
     """
 
-    KINDS = ("backend", "tool", "retriever", "executor", "store", "run_store")
+    KINDS = ("backend", "tool", "retriever", "executor", "store", "run_store", "metric")
     #: Settings sections (``--set SECTION.KEY=VALUE``): their "factory" is their model.
     SETTING = "setting"
 
@@ -126,6 +126,7 @@ class Registry:
             "executor": pm.hook.register_executors,
             "store": pm.hook.register_stores,
             "run_store": pm.hook.register_run_stores,
+            "metric": pm.hook.register_metrics,
             self.SETTING: pm.hook.register_settings,
         }
         for kind, hook in hook_for_kind.items():
