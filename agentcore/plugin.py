@@ -137,6 +137,7 @@ if TYPE_CHECKING:
         StoredRun,
         open_run_store,
     )
+    from agentcore.scoring import normalize_answer
     from agentcore.specs import AgentSpec
     from agentcore.stops import StopScanner
     from agentcore.tools import Tool, ToolContext, tool
@@ -197,6 +198,7 @@ _EXPORTS: dict[str, str] = {
     "RunQuery": "agentcore.run_store",
     "open_run_store": "agentcore.run_store",
     "Metric": "agentcore.metrics",
+    "normalize_answer": "agentcore.scoring",
     "for_terminal": "agentcore.untrusted",
     "json_for_terminal": "agentcore.untrusted",
     # errors and secrets

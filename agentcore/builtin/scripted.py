@@ -24,7 +24,9 @@ from agentcore.options import Options, validate_options
 class ScriptedOptions(Options):
     """What :class:`ScriptedBackend` takes (``-o completions=TEXT`` replays one completion)."""
 
-    completions: list[str] = Field([], description="Completions to replay, in order.")
+    completions: list[str] = Field(
+        [], description="Completions to replay, in order (on the CLI: one text, or a JSON list)."
+    )
     responder: Callable[[str], str] | None = Field(
         None, description="Python API only: called with each prompt for its completion."
     )
@@ -36,10 +38,20 @@ class ScriptedOptions(Options):
     accepts_turns: bool = Field(
         False, description="Take the prompt's chat turns too (to see what a chat API is sent)."
     )
+    delay_s: float = Field(
+        0.0, ge=0, le=60, description="Seconds each completion takes (to hold runs in flight)."
+    )
 
     @field_validator("completions", mode="before")
     @classmethod
     def _one_text(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.startswith("["):
+            import json
+
+            try:
+                return json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"not a JSON list of texts: {exc.msg}") from None
         return [value] if isinstance(value, str) else list(value)
 
 
@@ -68,6 +80,7 @@ class ScriptedBackend(LLMBackend):
         self.model_name = opts.model_name
         self.supports_grammar = opts.supports_grammar  # lets tests see when a grammar is passed
         self.accepts_turns = opts.accepts_turns
+        self.delay_s = opts.delay_s
 
     def complete(
         self,
@@ -84,6 +97,8 @@ class ScriptedBackend(LLMBackend):
         self.turns.append(turns)
         self.configs.append(config)
         self.grammars.append(grammar)
+        if self.delay_s:
+            time.sleep(self.delay_s)
         if self.responder is not None:
             text = self.responder(prompt)
         elif self.completions:
