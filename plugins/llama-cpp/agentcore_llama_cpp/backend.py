@@ -43,6 +43,12 @@ from agentcore_llama_cpp.options import LlamaCppOptions
 
 MAX_SAVED_SESSIONS = 4
 
+#: llama-cpp-python silences llama.cpp while it loads a model by pointing the process's file
+#: descriptors 1 and 2 at /dev/null and back (``suppress_stdout_stderr``). Two threads loading
+#: at once (a server's workers, an eval's threads) interleave those swaps, and the process's
+#: standard output can stay pointed at /dev/null for good. Loads take turns.
+_LOADING = threading.Lock()
+
 
 class LlamaCppBackend(LLMBackend):
     """A GGUF model loaded once, shared by the runs that use this backend object."""
@@ -70,14 +76,15 @@ class LlamaCppBackend(LLMBackend):
         self.context_window = opts.n_ctx
         started = time.perf_counter()
         try:
-            self._llm = llama_cpp.Llama(
-                model_path=str(path),
-                n_ctx=self.context_window,
-                n_threads=threads,
-                n_threads_batch=threads,
-                n_batch=opts.n_batch,
-                verbose=opts.verbose,
-            )
+            with _LOADING:
+                self._llm = llama_cpp.Llama(
+                    model_path=str(path),
+                    n_ctx=self.context_window,
+                    n_threads=threads,
+                    n_threads_batch=threads,
+                    n_batch=opts.n_batch,
+                    verbose=opts.verbose,
+                )
         except ValueError as exc:
             raise BackendError(f"llama.cpp could not load {path}: {exc}") from exc
         self.load_s = time.perf_counter() - started

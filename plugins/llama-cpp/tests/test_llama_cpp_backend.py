@@ -147,3 +147,33 @@ def test_grammar_forces_a_well_formed_action(backend):
     parsed = parse_react_step(constrained, specs)
     assert parsed.error is None, constrained
     assert parsed.action.tool in ("search", "send", "finish")
+
+
+def test_models_loaded_by_several_threads_at_once_leave_standard_output_alone(capfd):
+    """llama-cpp-python swaps fds 1 and 2 with /dev/null while it loads; four threads
+    loading at once must not leave this process's output pointed at /dev/null."""
+    import os
+    import threading
+
+    from agentcore_llama_cpp.backend import LlamaCppBackend
+
+    before = [os.fstat(fd)[:2] for fd in (1, 2)]  # (mode, inode) of what fd 1 and 2 are
+    loaded, errors = [], []
+
+    def load() -> None:
+        try:
+            loaded.append(LlamaCppBackend("qwen2.5-coder-0.5b", n_ctx=512, n_threads=1))
+        except Exception as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=load) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for llm in loaded:
+        llm.close()
+    assert errors == [] and len(loaded) == 4
+    assert [os.fstat(fd)[:2] for fd in (1, 2)] == before
+    print("still here")
+    assert "still here" in capfd.readouterr().out
