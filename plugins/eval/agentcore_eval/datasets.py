@@ -103,12 +103,25 @@ def gsm8k() -> Dataset:
 
 
 def fever() -> Dataset:
-    rows = [row for _, row in _read_jsonl(_data_file("fever.jsonl.gz"))]
+    """The FEVER-Symmetric claims judged against real Wikipedia sentences.
+
+    FEVER-Symmetric pairs each original claim and evidence sentence (id ``N``) with a
+    rewritten claim and a counterfactual evidence sentence (ids ``N0000002``-``N0000004``).
+    One corpus cannot hold both a sentence and its counterfactual — the page would say two
+    opposite things — so the corpus is the original sentences, and the items are the claims
+    judged against them: the original claim and the rewritten one (``N0000003``), 354 in
+    all, half SUPPORTS and half REFUTES.
+    """
+    every = [row for _, row in _read_jsonl(_data_file("fever.jsonl.gz"))]
+    ids = {str(row["id"]) for row in every}
+    originals = [row for row in every if not _counterfactual(str(row["id"]), ids)]
+    real = {row["evidence"] for row in originals}
+    rows = [row for row in every if row["evidence"] in real]
     items = [
         EvalItem(id=str(row["id"]), input=detokenize(row["claim"]), reference=row["label"])
         for row in rows
     ]
-    corpus = fever_corpus(rows)
+    corpus = fever_corpus(originals)
     return Dataset(
         "fever", items, metric="accuracy", agent="react",
         agent_specs={
@@ -121,6 +134,10 @@ def fever() -> Dataset:
         source="FEVER-Symmetric dev (Wikipedia text, CC BY-SA 3.0); evidence corpus built "
         "from its evidence sentences",
     )  # fmt: skip
+
+
+def _counterfactual(item_id: str, ids: set[str]) -> bool:
+    return item_id[-7:-1] == "000000" and item_id[:-7] in ids
 
 
 DATASETS = {"hotpotqa": hotpotqa, "fever": fever, "gsm8k": gsm8k}

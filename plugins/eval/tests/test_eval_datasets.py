@@ -19,7 +19,8 @@ def test_the_shipped_datasets_and_their_defaults():
     assert gsm.items[0].reference == "18"  # Janet's ducks: the number after ####
     assert all(i.reference.lstrip("-").replace(".", "").isdigit() for i in gsm.items)
     fever = load_dataset("fever")
-    assert len(fever.items) == 708 and {i.reference for i in fever.items} <= set(FEVER_LABELS)
+    assert len(fever.items) == 354 and {i.reference for i in fever.items} <= set(FEVER_LABELS)
+    assert sum(i.reference == "SUPPORTS" for i in fever.items) == 177
     assert fever.items[0].input == "Daggering is associated with the genre of death metal."
     assert load_dataset("hotpotqa", metric="em").metric == "em"
 
@@ -34,6 +35,8 @@ def test_the_fever_corpus_holds_each_evidence_sentence_under_a_searchable_title(
     assert {"Daggering", "Penélope Cruz", "Michael Vick", "Paramore"} <= titles
     text = " ".join(" ".join(page.sentences) for page in corpus.pages)
     assert "associated with the 2006 wave of dancehall music" in text
+    assert "The Cretaceous ended with a large mass extinction" in text
+    assert "mass reproduction" not in text  # FEVER-Symmetric's counterfactual sentence
     assert (
         "Daggering is associated with the genre of death metal" not in text
     )  # claims are not evidence
