@@ -110,16 +110,15 @@ def run_command(dataset: str, agent_kind: str | None, prompt_name: str | None,
     data = load_dataset(dataset, metric)
     spec = _spec(data, agent_kind, prompt_name, backend, model, backend_options, settings,
                  max_new_tokens, temperature, max_steps, shots)  # fmt: skip
+    # the header records what is evaluated; how it is spread over cores is not part of it
+    agent = portable(spec.model_dump(exclude_defaults=True))
+    header = EvalHeader(dataset=data.name, metric=data.metric, agent=agent, seed=seed)
     if cluster and cluster.startswith("local:") and cluster[6:].isdigit():
         spec = split_cores(spec, int(cluster[6:]))
     elif workers > 1:
         spec = split_cores(spec, workers)
     items = take(data.items, offset, count)
     out = out or Path(f"{data.name.removesuffix('.gz').removesuffix('.jsonl')}-{spec.kind}.jsonl")
-    header = EvalHeader(
-        dataset=data.name, metric=data.metric, agent=spec.model_dump(exclude_defaults=True),
-        seed=seed,
-    )  # fmt: skip
     results = ResultsFile(out, header)
     already = sum(1 for item in items if item.id in results.done)
     if already:
@@ -186,6 +185,21 @@ def _spec(data: Any, agent_kind: str | None, prompt_name: str | None, backend: s
         return AgentSpec(**fields)
     except ValidationError as exc:
         raise ConfigError(format_validation_error(exc, where="the eval's agent")) from None
+
+
+def portable(value: Any) -> Any:
+    """``value`` with paths into agentcore's cache (a dataset's generated corpus) written as
+    ``$AGENTCORE_CACHE/...``, so a results file resumes and compares on another machine."""
+    from agentcore.plugin import cache_dir
+
+    root = str(cache_dir())
+    if isinstance(value, str) and value.startswith(root + "/"):
+        return "$AGENTCORE_CACHE" + value[len(root) :]
+    if isinstance(value, dict):
+        return {key: portable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [portable(item) for item in value]
+    return value
 
 
 class _progress:

@@ -25,7 +25,7 @@ text-align: left; vertical-align: top; }
 """
 
 
-def bars(values: list[tuple[str, float]], *, top: float | None = None, unit: str = "") -> str:
+def bars(values: list[tuple[str, float]], *, top: float | None = None, colour: str = RIGHT) -> str:
     """Horizontal bars, one per (label, value)."""
     if not values:
         return '<p class="muted">none</p>'
@@ -36,8 +36,8 @@ def bars(values: list[tuple[str, float]], *, top: float | None = None, unit: str
         y, w = n * row, max(1.0, (width - label_w - 60) * value / top)
         parts.append(
             f'<text x="0" y="{y + 17}" fill="{INK}">{escape(label)}</text>'
-            f'<rect x="{label_w}" y="{y + 4}" width="{w:.1f}" height="18" fill="{RIGHT}"/>'
-            f'<text x="{label_w + w + 6:.1f}" y="{y + 17}" fill="{INK}">{value:g}{unit}</text>'
+            f'<rect x="{label_w}" y="{y + 4}" width="{w:.1f}" height="18" fill="{colour}"/>'
+            f'<text x="{label_w + w + 6:.1f}" y="{y + 17}" fill="{INK}">{value:g}</text>'
         )
     return f'<svg width="{width}" height="{len(values) * row}">{"".join(parts)}</svg>'
 
@@ -94,7 +94,7 @@ def render(header: EvalHeader, items: list[ItemResult], summary: Summary) -> str
 {summary.items} items · {summary.finished} finished · {summary.mean_steps:.2f} steps on average</p>
 <h2>Scores</h2>{bars(scores, top=100.0)}
 <h2>Steps</h2>{steps_chart(items, primary)}
-<h2>Why the wrong ones are wrong</h2>{bars([(k, float(v)) for k, v in failures])}
+<h2>Why the wrong ones are wrong</h2>{bars([(k, float(v)) for k, v in failures], colour=WRONG)}
 <h2>Summary</h2><table>{cost}</table>
 <h2>Wrong items ({len(wrong)}{", the first 100" if len(wrong) > 100 else ""})</h2>
 <table><tr><th>id</th><th>input</th><th>gold</th><th>answer</th><th>failure</th><th>steps</th></tr>

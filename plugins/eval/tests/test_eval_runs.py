@@ -161,3 +161,15 @@ def test_the_cli_refuses_bad_flags_in_one_line(qa_file):
     result = CliRunner().invoke(cli, ["eval", str(qa_file)])
     assert result.exit_code == 1 and "give --metric" in result.output
     assert "Traceback" not in result.output
+
+
+def test_paths_into_the_cache_are_written_portably(monkeypatch, tmp_path):
+    from agentcore_eval.cli import portable
+
+    monkeypatch.setenv("AGENTCORE_CACHE", str(tmp_path))
+    spec = {"settings": {"wikipedia": {"corpus": f"{tmp_path}/eval/fever.jsonl"}}, "k": [1]}
+    assert portable(spec) == {
+        "settings": {"wikipedia": {"corpus": "$AGENTCORE_CACHE/eval/fever.jsonl"}},
+        "k": [1],
+    }
+    assert portable("/elsewhere/x.jsonl") == "/elsewhere/x.jsonl"
