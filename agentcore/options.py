@@ -81,6 +81,18 @@ def format_validation_error(
     return f"{where}: {line}" if where else line
 
 
+def parse_key_values(pairs: tuple[str, ...] | list[str], what: str) -> dict[str, str]:
+    """``KEY=VALUE`` texts (``-o n_ctx=4096``) as a dict of strings, for an options model to
+    coerce; a text without ``=`` or a key is a :class:`ConfigError` naming ``what``."""
+    values: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"{what}: {pair!r} is not KEY=VALUE")
+        values[key.strip()] = value
+    return values
+
+
 def validate_options(
     model: type[OptionsModel],
     raw: Mapping[str, Any] | None,

@@ -122,6 +122,7 @@ if TYPE_CHECKING:
         Options,
         PathText,
         format_validation_error,
+        parse_key_values,
         read_settings_section,
         validate_options,
     )
@@ -173,6 +174,7 @@ _EXPORTS: dict[str, str] = {
     "Options": "agentcore.options",
     "PathText": "agentcore.options",
     "validate_options": "agentcore.options",
+    "parse_key_values": "agentcore.options",
     "format_validation_error": "agentcore.options",
     # guardrails and prompts
     "RunContext": "agentcore.guardrails",

@@ -138,13 +138,13 @@ def tools_command(as_json: bool) -> None:
 
 
 def _parse_options(pairs: tuple[str, ...], what: str) -> dict[str, str]:
-    options: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise click.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint=what)
-        options[key.strip()] = value
-    return options
+    from agentcore.errors import ConfigError
+    from agentcore.options import parse_key_values
+
+    try:
+        return parse_key_values(pairs, what)
+    except ConfigError as exc:  # a usage error on the command line: exit 2, with the usage
+        raise click.BadParameter(str(exc).removeprefix(f"{what}: "), param_hint=what) from None
 
 
 def _provider_options(

@@ -35,16 +35,6 @@ def eval_group() -> None:
     """
 
 
-def _pairs(pairs: tuple[str, ...], what: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise click.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint=what)
-        out[key.strip()] = value
-    return out
-
-
 @eval_group.command("run")
 @click.argument("dataset")
 @click.option(
@@ -143,7 +133,12 @@ def _spec(data: Any, agent_kind: str | None, prompt_name: str | None, backend: s
     here (options, settings, values) before any model loads."""
     from pydantic import ValidationError
 
-    from agentcore.plugin import AgentSpec, format_validation_error, get_plugin_manager
+    from agentcore.plugin import (
+        AgentSpec,
+        format_validation_error,
+        get_plugin_manager,
+        parse_key_values,
+    )
 
     kind = agent_kind or data.agent
     fields = data.spec_for("prompt" if kind == "cot" else kind)
@@ -158,11 +153,11 @@ def _spec(data: Any, agent_kind: str | None, prompt_name: str | None, backend: s
     if backend_options:
         name = fields.get("backend") or AgentSpec.model_fields["backend"].default
         fields["backend_options"] = pm.registry.get("backend", name).check(
-            **_pairs(backend_options, "-o")
+            **parse_key_values(backend_options, "-o")
         )
     if settings:
         chosen = {k: dict(v) for k, v in fields.get("settings", {}).items()}
-        for key, value in _pairs(settings, "--set").items():
+        for key, value in parse_key_values(settings, "--set").items():
             section, dot, name = key.partition(".")
             if not dot:
                 raise click.BadParameter(f"{key!r} is not SECTION.KEY", param_hint="--set")

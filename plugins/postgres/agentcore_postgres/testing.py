@@ -80,3 +80,23 @@ def throwaway_cluster() -> Iterator[str]:
             run(str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop")
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def create_database(cluster_url: str, prefix: str = "t") -> str:
+    """A new, empty database on the cluster; its URL (drop it with :func:`drop_database`)."""
+    import uuid
+
+    import psycopg
+
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(cluster_url, autocommit=True) as con:
+        con.execute(f"CREATE DATABASE {name}")
+    return cluster_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_database(database_url: str) -> None:
+    import psycopg
+
+    cluster_url, name = database_url.rsplit("/", 1)
+    with psycopg.connect(f"{cluster_url}/postgres", autocommit=True) as con:
+        con.execute(f"DROP DATABASE {name} WITH (FORCE)")

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
-from agentcore_postgres.testing import postgres_binaries, throwaway_cluster
+from agentcore_postgres.testing import (
+    create_database,
+    drop_database,
+    postgres_binaries,
+    throwaway_cluster,
+)
 
 
 @pytest.fixture(scope="session")
@@ -21,11 +25,6 @@ def cluster_url() -> Iterator[str]:
 @pytest.fixture
 def database_url(cluster_url: str) -> Iterator[str]:
     """A fresh, empty database on the session's cluster (dropped afterwards)."""
-    import psycopg
-
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(cluster_url, autocommit=True) as con:
-        con.execute(f"CREATE DATABASE {name}")
-    yield cluster_url.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(cluster_url, autocommit=True) as con:
-        con.execute(f"DROP DATABASE {name} WITH (FORCE)")
+    url = create_database(cluster_url)
+    yield url
+    drop_database(url)

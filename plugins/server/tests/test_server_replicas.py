@@ -4,14 +4,13 @@ in a temporary directory for this module and stopped after it)."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
 from server_testkit import Gate, Script, read_events, wait_for
 
 pytest.importorskip("agentcore_postgres", reason="the postgres plugin is not installed")
-from agentcore_postgres.testing import postgres_binaries, throwaway_cluster
+from agentcore_postgres.testing import create_database, postgres_binaries, throwaway_cluster
 
 
 @pytest.fixture(scope="module")
@@ -19,13 +18,8 @@ def database() -> Iterator[str]:
     bindir, why = postgres_binaries()
     if bindir is None:
         pytest.skip(why)
-    import psycopg
-
     with throwaway_cluster() as url:
-        name = f"served_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(url, autocommit=True) as con:
-            con.execute(f"CREATE DATABASE {name}")
-        yield url.rsplit("/", 1)[0] + f"/{name}"
+        yield create_database(url, prefix="served")
 
 
 def test_two_replicas_share_runs_feedback_and_events(serve, database) -> None:
