@@ -188,6 +188,19 @@ def on_feedback(run_id: str, rating: str, note: str | None, source: str) -> None
     """
 
 
+@hookspec
+def on_eval_result(eval_id: str, dataset: str, metric: str, result: dict[str, Any]) -> None:
+    """An eval scored one item: ``result`` is its line of the results file (``id``, ``input``,
+    ``reference``, ``answer``, ``status``, ``scores``, ``failure``, ``steps``, token counts,
+    ``wall_s``, and ``run_id``, the run that answered it).
+
+    Fires in the process running ``agentcore eval`` — the one that writes the results file —
+    once per item when its line is written (items a Dask worker ran included; an item resumed
+    from the file does not fire again). ``eval_id`` names one results file. Implemented by
+    storage plugins: the store plugin keeps the results beside the runs they link to.
+    """
+
+
 # --- guardrails ---------------------------------------------------------------------------
 #
 # Called by the engine through pluggy, in pluggy's order (the plugin registered last first;

@@ -101,6 +101,8 @@ class ResultsFile:
     def __init__(self, path: Path, header: EvalHeader) -> None:
         self.path = path
         self.header = header
+        #: Names this results file in the run store (its place and what it evaluates).
+        self.eval_id = _digest(f"{path.resolve()}\n{header.model_dump_json(exclude={'seed'})}")
         self._lock = threading.Lock()
         self.done: dict[str, ItemResult] = {}
         if path.exists() and path.stat().st_size:
@@ -135,6 +137,12 @@ class ResultsFile:
                 os.fsync(handle.fileno())
             self.done[result.id] = result
             return True
+
+
+def _digest(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def read_results(path: Path) -> tuple[EvalHeader, list[ItemResult]]:

@@ -15,6 +15,7 @@ the one :class:`~agentcore_eval.results.ResultsFile` of this process, which writ
 
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import threading
@@ -22,11 +23,12 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from agentcore.plugin import AgentSpec, ConfigError, create_provider
+from agentcore.plugin import AgentSpec, ConfigError, create_provider, get_plugin_manager
 from agentcore_eval.datasets import EvalItem
 from agentcore_eval.results import ItemResult, ResultsFile, item_result
 
 Progress = Callable[[ItemResult], None]
+log = logging.getLogger("agentcore.eval")
 #: An item's task is retried this often on another worker when its worker dies.
 TASK_RETRIES = 3
 
@@ -80,11 +82,28 @@ def evaluate(
         return
     create_provider("metric", metric)  # an unknown metric fails before any model loads
     spec_json = spec.model_dump_json(exclude_unset=True)  # a kind's own fields only
-    report = progress or (lambda result: None)
+    report = _announcing(results, progress or (lambda result: None))
     if cluster:
         _on_dask(cluster, spec_json, metric, todo, results, seed, report)
     else:
         _in_threads(spec_json, metric, todo, results, seed, report, workers)
+
+
+def _announcing(results: ResultsFile, progress: Progress) -> Progress:
+    """``progress``, after telling the plugins (``on_eval_result``) of each item written."""
+    pm = get_plugin_manager()
+    header = results.header
+
+    def report(result: ItemResult) -> None:
+        for failure in pm.emit(
+            "on_eval_result", eval_id=results.eval_id, dataset=header.dataset,
+            metric=header.metric, result=result.model_dump(mode="json"),
+        ):  # fmt: skip
+            log.warning("eval item %s not recorded by %s: %s", result.id, failure.name,
+                        failure.error)  # fmt: skip
+        progress(result)
+
+    return report
 
 
 def _in_threads(spec_json, metric, todo, results, seed, report, workers) -> None:
@@ -167,7 +186,8 @@ def _connect(cluster: str, client_class: type) -> tuple[Any, Any]:
             n_workers=int(count),
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            host="127.0.0.1",  # the scheduler, the workers and their HTTP on loopback only,
+            dashboard_address="127.0.0.1:0",  # on a free port
             silence_logs=40,  # logging.ERROR: a restarted worker is reported by the eval
         )
         return local, client_class(local)

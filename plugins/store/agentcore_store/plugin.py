@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from agentcore.plugin import hookimpl
 from agentcore_store import recorder
@@ -53,6 +53,11 @@ def on_run_end(result: RunResult) -> None:
 @hookimpl
 def on_feedback(run_id: str, rating: str, note: str | None, source: str) -> None:
     recorder.feedback_given(run_id, rating, note)
+
+
+@hookimpl
+def on_eval_result(eval_id: str, dataset: str, metric: str, result: dict[str, Any]) -> None:
+    recorder.eval_result_scored(eval_id, dataset, metric, result)
 
 
 def make_conversation_store(path: str | Path) -> DuckDBConversationStore:

@@ -13,6 +13,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from agentcore.models import Completion, GenerationConfig, RunInfo, RunResult
 from agentcore_store.config import store_path
@@ -129,3 +130,27 @@ def feedback_given(run_id: str, rating: str, note: str | None) -> None:
     with open_store(path, wait_s=END_WAIT_S) as con:
         if con is not None:
             add_feedback(con, run_id, rating, note)
+
+
+def eval_result_scored(eval_id: str, dataset: str, metric: str, result: dict[str, Any]) -> None:
+    """Keep one eval item's score beside the run that answered it; raises if it cannot be
+    kept, so the caller's plugin manager records the failure."""
+    path = store_path()
+    if path is None:
+        return
+    import json
+    from datetime import UTC, datetime
+
+    from agentcore_store.connection import open_store
+
+    with open_store(path, wait_s=END_WAIT_S) as con:
+        if con is not None:
+            con.execute(
+                "INSERT OR REPLACE INTO eval_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    eval_id, dataset, metric, str(result["id"]), result.get("run_id"),
+                    result.get("status"), result.get("answer"), result.get("reference"),
+                    json.dumps(result.get("scores") or {}), result.get("failure"),
+                    datetime.now(UTC).replace(tzinfo=None),
+                ],
+            )  # fmt: skip

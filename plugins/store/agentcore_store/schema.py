@@ -139,10 +139,34 @@ def _add_sanitized_v3(con: Any) -> None:
     con.execute("ALTER TABLE steps ADD COLUMN sanitized JSON")
 
 
+def _create_eval_results_v4(con: Any) -> None:
+    con.execute(
+        """
+        CREATE TABLE eval_results (
+            eval_id VARCHAR NOT NULL,
+            dataset VARCHAR NOT NULL,
+            metric VARCHAR NOT NULL,
+            item_id VARCHAR NOT NULL,
+            run_id VARCHAR,
+            status VARCHAR,
+            answer VARCHAR,
+            reference VARCHAR,
+            scores JSON,
+            failure VARCHAR,
+            recorded_at TIMESTAMP NOT NULL,
+            PRIMARY KEY (eval_id, item_id)
+        )
+        """
+    )
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "runs, steps, llm_calls, tool_calls, feedback", _create_v1),
     Migration(2, "conversations (chat sessions that survive a restart)", _create_v2),
     Migration(3, "steps.sanitized (what cleaning changed in untrusted text)", _add_sanitized_v3),
+    Migration(
+        4, "eval_results (agentcore eval's items, linked to their runs)", _create_eval_results_v4
+    ),
 ]
 
 
