@@ -24,7 +24,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-from agentcore.scoring import normalize_answer
+from agentcore.scoring import exact_match, normalize_answer
 
 YES_NO = frozenset({"yes", "no", "noanswer"})
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?|-?\.\d+")
@@ -60,7 +60,7 @@ class ExactMatch(Metric):
     description = "HotpotQA exact match on normalised answers"
 
     def item(self, answer: str | None, reference: str) -> dict[str, float]:
-        return {"em": float(answer is not None and exact_match(answer, reference))}
+        return {"em": float(exact_match(answer, reference))}
 
 
 class TokenF1(Metric):
@@ -69,7 +69,7 @@ class TokenF1(Metric):
 
     def item(self, answer: str | None, reference: str) -> dict[str, float]:
         f1, precision, recall = token_f1(answer or "", reference)
-        em = float(answer is not None and exact_match(answer, reference))
+        em = float(exact_match(answer, reference))
         return {"f1": f1, "em": em, "precision": precision, "recall": recall}
 
 
@@ -84,10 +84,6 @@ class Accuracy(Metric):
         if gold is not None:
             return {"accuracy": float(got is not None and abs(got - gold) < 1e-6)}
         return {"accuracy": float(normalize_answer(answer) == normalize_answer(reference))}
-
-
-def exact_match(answer: str, reference: str) -> bool:
-    return normalize_answer(answer) == normalize_answer(reference)
 
 
 def token_f1(answer: str, reference: str) -> tuple[float, float, float]:
