@@ -322,8 +322,9 @@ def create_app(
         return run
 
     def shown(run: StoredRun) -> dict[str, Any]:
+        run, last_event_id = registry.snapshot(run)
         feedback = registry.feedback([run.run_id]).get(run.run_id, [])
-        return detail(run, feedback, registry.last_event_id(run.run_id))
+        return detail(run, feedback, last_event_id)
 
     @app.get("/v1/health", response_model=Health, tags=["server"])
     def health() -> dict[str, Any]:

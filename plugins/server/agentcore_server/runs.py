@@ -77,8 +77,15 @@ class ServedRun:
     def ended(self) -> bool:
         return self.status not in ACTIVE
 
-    def add_event(self, kind: str, data: dict[str, Any]) -> Event:
+    def add_event(
+        self, kind: str, data: dict[str, Any], apply: Callable[[], None] | None = None
+    ) -> Event:
+        """Record an event; ``apply`` makes the change it reports (a step, the end) under the
+        same lock, so a :meth:`snapshot` never shows a change without its event or the other
+        way round (a reader resuming after the snapshot's last event would miss or repeat it)."""
         with self._lock:
+            if apply is not None:
+                apply()
             event = Event(len(self.events) + 1, kind, data)
             self.events.append(event)
             waiters, self._waiters = self._waiters, []
@@ -88,6 +95,11 @@ class ServedRun:
             with contextlib.suppress(RuntimeError):  # a closed loop: its subscriber is gone
                 loop.call_soon_threadsafe(woken.set)
         return event
+
+    def snapshot(self) -> tuple[StoredRun, int]:
+        """The run as stored and the id of the last event it reflects, read together."""
+        with self._lock:
+            return self.to_stored(), len(self.events)
 
     def events_after(self, last_id: int) -> list[Event]:
         with self._lock:
@@ -285,12 +297,13 @@ class RunRegistry:
     def feedback(self, run_ids: list[str]) -> dict[str, list[StoredFeedback]]:
         return self.store.feedback(run_ids)
 
-    def last_event_id(self, run_id: str) -> int:
-        run = self.live(run_id)
+    def snapshot(self, stored: StoredRun) -> tuple[StoredRun, int]:
+        """``stored`` (or, for a run this process holds, its state now) and the id of the last
+        event that state reflects: a client resumes its event stream after that id."""
+        run = self.live(stored.run_id)
         if run is not None:
-            return len(run.events)
-        stored = self.store.get_run(run_id)
-        return len(replay_events(stored)) if stored is not None else 0
+            return run.snapshot()
+        return stored, len(replay_events(stored))
 
     # -- conversations -------------------------------------------------------------------------
 

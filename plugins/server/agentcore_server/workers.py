@@ -170,7 +170,9 @@ class WorkerPool:
             except Exception as exc:  # a model that is missing, a tool that is not installed
                 end_without_running(run, RunStatus.ERROR, f"the agent could not be built: {exc}")
                 return
-        run.status, run.started_at = RUNNING, time.time()
+
+        def start() -> None:
+            run.status, run.started_at = RUNNING, time.time()
 
         def on_token(text: str) -> None:
             run.add_event("token", {"text": text})
@@ -184,7 +186,8 @@ class WorkerPool:
         else:
             stream = agent.stream(run.input, **callbacks)
         run.cancel = stream.cancel
-        run.add_event("started", {"backend": agent.backend.name, "model": agent.backend.model_name})
+        started = {"backend": agent.backend.name, "model": agent.backend.model_name}
+        run.add_event("started", started, apply=start)
         timer = threading.Timer(self.max_wall_s, self._time_up, args=(run, stream))
         timer.daemon = True
         timer.start()
@@ -193,8 +196,7 @@ class WorkerPool:
                 stream.cancel()
             for step in stream:
                 data = step.model_dump(mode="json", exclude={"prompt"})
-                run.steps.append(data)
-                run.add_event("step", data)
+                run.add_event("step", data, apply=lambda data=data: run.steps.append(data))
         finally:
             timer.cancel()
             run.cancel = None
@@ -211,8 +213,12 @@ def finish(run: ServedRun, result: RunResult) -> None:
     if run.error and result.status is RunStatus.CANCELLED:
         result.notes.append(run.error)
     run.error = result.error or run.error
-    run.status, run.ended_at = result.status.value, time.time()
-    run.add_event("end", {"status": run.status, "answer": result.answer, "error": run.error})
+
+    def end() -> None:
+        run.status, run.ended_at = result.status.value, time.time()
+
+    end_data = {"status": result.status.value, "answer": result.answer, "error": run.error}
+    run.add_event("end", end_data, apply=end)
 
 
 def end_without_running(run: ServedRun, status: RunStatus, why: str) -> None:
