@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from agentcore.models import ToolSpec
@@ -41,18 +41,29 @@ def react_step_grammar(
     *,
     labels: StepLabels = DEFAULT_LABELS,
     max_thought_chars: int = 200,
+    exclude: Mapping[str, Collection[str]] | None = None,
 ) -> str:
     """A grammar for `` thought\\nAction N: call``, ``call`` being one of ``tools`` or finish.
 
     The action line is labelled as the prompt labels it (``labels``): ``Action N:`` when the
     labels are numbered, ``Action:`` in the chat format. Free-text arguments may contain
     balanced brackets (``python[print(x[0])]``) but no newline.
+
+    ``exclude`` maps a single-string tool's name to arguments it may not be called with
+    again, nor with one of them extended (``search[X (film)]`` after ``search[X]``), ignoring
+    case and surrounding spaces: the loop regenerates a repeated action under this grammar,
+    and a small model barred only from the exact repeat pads it out instead.
     """
     rules: list[str] = []
     calls: list[str] = []
     for spec in tools:
         rule = _rule_name(spec.name) + "-call"
-        if spec.string_argument is not None:
+        banned = [a for a in (exclude or {}).get(spec.name, ()) if excludable(a)]
+        if spec.string_argument is not None and banned:
+            argument = _rule_name(spec.name) + "-new"
+            rules += _excluding_rules(argument, banned)
+            rules.append(f'{rule} ::= "{spec.name}[" {argument} "]"')
+        elif spec.string_argument is not None:
             rules.append(f'{rule} ::= "{spec.name}[" text "]"')
         else:
             rules.append(f'{rule} ::= "{spec.name}[" {_object_rule(spec, rules)} "]"')
@@ -67,6 +78,67 @@ def react_step_grammar(
         "call ::= " + " | ".join(calls),
     ]
     return "\n".join(head + rules) + "\n" + _BASE_RULES.strip() + "\n"
+
+
+def excludable(argument: str) -> bool:
+    """Whether :func:`react_step_grammar` can exclude ``argument`` (one line, no brackets)."""
+    text = argument.strip()
+    return bool(text) and not any(char in text for char in "[]\n")
+
+
+def _excluding_rules(name: str, banned: Sequence[str]) -> list[str]:
+    """Rules for free text that neither is nor starts with one of ``banned`` (ignoring case).
+
+    The banned strings make a trie; each node is a rule that either leaves the trie (a
+    character no banned string continues with, then any text), follows one of its edges
+    (never into a node where a banned string ends), or ends there. The text may neither
+    start nor end with a space, so spaces cannot smuggle a banned string back in.
+    """
+    trie: dict[str, Any] = {}
+    for argument in banned:
+        node = trie
+        for char in argument.strip().lower():
+            node = node.setdefault(char, {})
+        node[""] = {}  # a banned string ends here
+    rest, rest1 = f"{name}-rest", f"{name}-rest1"
+    rules: list[str] = []
+    counter = iter(range(1_000_000))
+
+    def visit(node: dict[str, Any], rule: str, *, root: bool, endable: bool) -> None:
+        edges = sorted(char for char in node if char)
+        blocked = {c for e in edges for c in _cases(e)} | set(" []\n")
+        options = [f"[^{_class_chars(blocked)}] {rest}"]
+        if not root and " " not in edges:
+            options.append(f'" " {rest1}')
+        for char in edges:
+            if "" in node[char]:
+                continue  # a banned string ends there: neither it nor its extensions
+            child = f"{name}-{next(counter)}"
+            options.append(f"{_char_rule(char)} {child}")
+            visit(node[char], child, root=False, endable=char != " ")
+        body = " | ".join(options)
+        rules.append(f"{rule} ::= ( {body} )?" if endable else f"{rule} ::= {body}")
+
+    visit(trie, name, root=True, endable=False)
+    # free text that does not end with a space (rest1: and is not empty)
+    rules.append(f"{rest} ::= {rest1}?")
+    rules.append(f'{rest1} ::= ( [^\\[\\]\\n] | "[" inner "]" )* ( [^ \\[\\]\\n] | "[" inner "]" )')
+    return rules
+
+
+def _cases(char: str) -> set[str]:
+    upper = char.upper()
+    return {char, upper} if len(upper) == 1 else {char}
+
+
+def _char_rule(char: str) -> str:
+    """One character, either case."""
+    return f"[{_class_chars(_cases(char))}]"
+
+
+def _class_chars(chars: Collection[str]) -> str:
+    """Characters for inside ``[...]``, the ones GBNF gives meaning to escaped."""
+    return "".join(f"\\x{ord(c):02x}" if c in '\\]-^["\n' else c for c in sorted(chars))
 
 
 def _object_rule(spec: ToolSpec, rules: list[str]) -> str:

@@ -235,6 +235,11 @@ class Step(Record):
     repaired_from: str | None = Field(
         None, description="A malformed completion that was regenerated under the action grammar."
     )
+    repeated_from: str | None = Field(
+        None,
+        description="A completion repeating an action already taken, regenerated under a "
+        "grammar that excludes the actions taken (ReActAgent repeats='exclude').",
+    )
     reply_rejected: str | None = Field(
         None,
         description="A reply (or answer) the agent's reply checks sent back to the model; "

@@ -21,7 +21,7 @@ asks for the best answer (status ``max_steps``).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Literal, Protocol
 
 from agentcore.agent import Agent
 from agentcore.backends import LLMBackend
@@ -47,6 +47,7 @@ from agentcore.tools import Tool
 from agentcore.turns import opening_turns
 
 DEFAULT_TOOLS = ("search", "lookup")
+RepeatPolicy = Literal["exclude", "note"]
 
 
 class ReActAgent(Agent):
@@ -62,6 +63,13 @@ class ReActAgent(Agent):
     (the default) only repairs: a step whose output has no valid action is
     generated again under the grammar. Grammar sampling costs time per token,
     so it is spent only where it pays.
+
+    ``repeats`` says what happens when the model proposes an action it already took (small
+    models do, until the budget runs out): ``"exclude"`` (the default) generates the step
+    again under a grammar that rules out the actions taken (and those arguments padded
+    out: ``search[X (film)]`` after ``search[X]``), so the model must do something
+    else; ``"note"`` runs nothing and tells the model what that action returned before (the
+    only option on backends without grammars, and what the ReAct paper's loop does).
     """
 
     kind = "react"
@@ -88,8 +96,11 @@ class ReActAgent(Agent):
         constrain: bool | None = None,
         reply_checks: Sequence[ReplyCheck] | None = None,
         max_reply_rejections: int = 2,
+        repeats: RepeatPolicy = "exclude",
         **options: Any,
     ) -> None:
+        if repeats not in ("exclude", "note"):
+            raise ConfigError(f"repeats must be 'exclude' or 'note', got {repeats!r}")
         if max_steps < 1:
             raise ConfigError(f"max_steps must be at least 1, got {max_steps}")
         if max_reply_rejections < 0:
@@ -102,6 +113,7 @@ class ReActAgent(Agent):
         self.constrain = constrain
         self.reply_checks = tuple(DEFAULT_REPLY_CHECKS if reply_checks is None else reply_checks)
         self.max_reply_rejections = max_reply_rejections
+        self.repeats = repeats
         template = self.template
         self.labels = StepLabels(
             thought=template.label("step_prefix", "Thought") or "Thought",
@@ -142,13 +154,14 @@ class ReActAgent(Agent):
         """The tool list the instructions show the model."""
         return "\n".join(f"- {spec.usage()}: {spec.description}" for spec in self.specs.values())
 
-    def grammar(self) -> str | None:
-        """A GBNF grammar allowing only well-formed actions, if the backend can use one."""
+    def grammar(self, exclude: dict[str, list[str]] | None = None) -> str | None:
+        """A GBNF grammar allowing only well-formed actions, if the backend can use one;
+        ``exclude``: arguments each single-string tool may not be called with."""
         if self.constrain is False or not self.backend.supports_grammar:
             return None
         from agentcore.grammar import react_step_grammar
 
-        return react_step_grammar(list(self.specs.values()), labels=self.labels)
+        return react_step_grammar(list(self.specs.values()), labels=self.labels, exclude=exclude)
 
     def step_lead(self, step_index: int) -> str:
         if step_index > self.max_steps:
@@ -183,6 +196,8 @@ class ReActAgent(Agent):
                 break
             turns = history.turns(index) if self.backend.accepts_turns else None
             step, parsed = self._complete_step(run, index, prompt, config, grammar, turns)
+            if self._repeated(parsed, seen):
+                step, parsed = self._different_step(run, step, parsed, prompt, config, turns)
             finished = self._take(run, step, parsed, seen)
             observation = None if finished else self._shorten(step.observation or "")
             cleaned = None
@@ -316,6 +331,73 @@ class ReActAgent(Agent):
             repaired_from=repaired_from,
         )
         return step, parsed
+
+    def _repeated(self, parsed: ParsedStep, seen: dict[str, tuple[int, str]]) -> bool:
+        """Whether the step repeats a tool call already made and the policy rules it out."""
+        action = parsed.action
+        return (
+            self.repeats == "exclude"
+            and action is not None
+            and action.key() in seen
+            and self.backend.supports_grammar
+            and self.constrain is not False
+        )
+
+    def _taken(self, run: Run) -> dict[str, list[str]]:
+        """The arguments each single-string tool was called with so far in this run."""
+        taken: dict[str, list[str]] = {}
+        for step in run.record.steps:
+            action = step.action
+            spec = self.specs.get(action.tool) if action is not None else None
+            if action is not None and spec is not None and spec.string_argument is not None:
+                value = str(action.arguments.get(spec.string_argument, ""))
+                taken.setdefault(action.tool, []).append(value)
+        return taken
+
+    def _different_step(
+        self,
+        run: Run,
+        step: Step,
+        parsed: ParsedStep,
+        prompt: str,
+        config: GenerationConfig,
+        turns: PromptTurns | None,
+    ) -> tuple[Step, ParsedStep]:
+        """Generate ``step`` again under a grammar excluding the actions already taken.
+
+        Kept only if it parses to an action not taken before; otherwise the repeat stands and
+        the loop answers it with the repeated-action note.
+        """
+        from agentcore.grammar import excludable
+
+        assert parsed.action is not None
+        taken = self._taken(run)
+        spec = self.specs[parsed.action.tool]
+        repeated = str(parsed.action.arguments.get(spec.string_argument or "", ""))
+        if spec.string_argument is None or not excludable(repeated):
+            return step, parsed
+        run.retrying(
+            step.index,
+            f"{parsed.action.raw} was done already; generating a different action",
+        )
+        exclude = self.grammar(taken)
+        completion = self._generate(run, step.index, prompt, config, grammar=exclude, turns=turns)
+        again = parse_react_step(completion.text, self.specs, self.labels)
+        used = step.usage + completion.usage
+        if again.action is None or again.action.key() == parsed.action.key():
+            return step.model_copy(update={"usage": used}), parsed
+        retried = self._new_step(
+            step.index,
+            prompt,
+            completion,
+            thought=again.thought,
+            action=again.action,
+            repaired_from=step.repaired_from,
+            repeated_from=step.completion,
+        )
+        retried.usage = used
+        retried.llm_s = step.llm_s + retried.llm_s
+        return retried, again
 
     def _act(
         self, run: Run, index: int, action: Action, seen: dict[str, tuple[int, str]]

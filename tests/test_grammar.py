@@ -139,3 +139,57 @@ def test_the_recogniser_refuses_grammar_it_cannot_read() -> None:
         parse_gbnf('root ::= missing "x"')
     with pytest.raises(GrammarSyntaxError, match="no root"):
         parse_gbnf('other ::= "x"')
+
+
+# -- excluding actions already taken ---------------------------------------------------------
+
+EXCLUDING = react_step_grammar(
+    list(SPECS.values()), exclude={"search": ["Tinted Windows", "Red Herring", "Red Hat"]}
+)
+
+
+@pytest.mark.parametrize(
+    "argument",
+    [
+        "Tinted Windows",  # the repeat itself
+        "tinted WINDOWS",  # in another case
+        "Tinted Windows ",  # with a space the parser strips
+        " Tinted Windows",
+        "Tinted Windows (band)",  # padded out: small models do this instead
+        "Red Herrings",
+        "Red Hatter",
+    ],
+)
+def test_exclusion_refuses_a_taken_argument_and_its_extensions(argument):
+    assert not accepts(EXCLUDING, f"t\nAction 2: search[{argument}]")
+
+
+@pytest.mark.parametrize(
+    "argument", ["Tinted Window", "Red", "Red H", "Red  Herring", "Redx", "Blue", "x[1]", "Ré"]
+)
+def test_exclusion_allows_everything_else(argument):
+    text = f"t\nAction 2: search[{argument}]"
+    assert accepts(EXCLUDING, text)
+    parsed = parse_react_step(text.removeprefix("t"), SPECS, StepLabels())
+    assert parsed.action is not None and parsed.action.arguments == {"entity": argument}
+
+
+def test_exclusion_leaves_other_tools_and_finish_alone():
+    assert accepts(EXCLUDING, "t\nAction 2: finish[Red Herring]")
+    assert accepts(EXCLUDING, 't\nAction 2: book[{"day": "Red Herring", "seats": 1, '
+                   '"cabin": "economy"}]')  # fmt: skip
+
+
+def test_exclusion_skips_arguments_it_cannot_express():
+    grammar = react_step_grammar(list(SPECS.values()), exclude={"search": ["a[0]", " ", ""]})
+    assert grammar == GRAMMAR  # nothing excludable: the plain grammar
+    parse_gbnf(grammar)
+
+
+def test_exclusion_escapes_what_gbnf_gives_meaning_to():
+    taken = ['say "hi"', "a-b", "^x", "back\\slash"]
+    grammar = react_step_grammar(list(SPECS.values()), exclude={"search": taken})
+    for argument in taken:
+        assert not accepts(grammar, f"t\nAction 2: search[{argument}]")
+    assert accepts(grammar, 't\nAction 2: search[say "ho"]')
+    assert accepts(grammar, "t\nAction 2: search[a+b]")

@@ -82,6 +82,73 @@ def test_repeated_action_is_not_run_again(scripted, encyclopedia_tools, pm):
     assert stream.result.status is RunStatus.FINISHED
 
 
+def test_a_repeated_action_is_generated_again_excluding_the_actions_taken(
+    scripted, encyclopedia_tools, pm
+):
+    from agentcore.gbnf import accepts
+
+    backend = scripted(
+        " a\nAction 1: search[Arthur's Magazine]",
+        " a again\nAction 2: search[Arthur's Magazine]",
+        " the other one\nAction 2: search[First for Women]",
+        " done\nAction 3: finish[Arthur's Magazine]",
+        supports_grammar=True,
+    )
+    retries = []
+    result = make_agent(backend, encyclopedia_tools, pm).run(
+        QUESTION, on_retry=lambda index, reason: retries.append((index, reason))
+    )
+    reason = "search[Arthur's Magazine] was done already; generating a different action"
+    assert retries == [(2, reason)]
+    excluding = backend.grammars[2]
+    assert not accepts(excluding, " b\nAction 2: search[Arthur's Magazine]")
+    assert not accepts(excluding, " b\nAction 2: search[arthur's magazine (1844)]")
+    assert accepts(excluding, " b\nAction 2: search[First for Women]")
+    assert backend.prompts[2] == backend.prompts[1]  # the same step, asked again
+    second = result.steps[1]
+    assert second.action.raw == "search[First for Women]" and second.tool_result.ok
+    assert second.repeated_from == " a again\nAction 2: search[Arthur's Magazine]"
+    assert second.usage.completion_tokens == 6 + 8  # both attempts are accounted for
+    assert [s.action.tool for s in result.steps] == ["search", "search", "finish"]
+    assert result.status is RunStatus.FINISHED
+
+
+def test_a_repeat_that_comes_back_anyway_gets_the_note(scripted, encyclopedia_tools, pm):
+    backend = scripted(
+        " a\nAction 1: search[Arthur's Magazine]",
+        " a again\nAction 2: search[Arthur's Magazine]",
+        " still\nAction 2: search[Arthur's Magazine]",  # a backend that ignores grammars
+        " done\nAction 3: finish[x]",
+        supports_grammar=True,
+    )
+    result = make_agent(backend, encyclopedia_tools, pm).run(QUESTION)
+    second = result.steps[1]
+    assert "You already did search[Arthur's Magazine] at step 1" in second.observation
+    assert second.repeated_from is None and second.tool_result is None
+    assert second.usage.completion_tokens == 6 + 5
+
+
+def test_repeats_note_keeps_the_papers_loop(scripted, encyclopedia_tools, pm):
+    backend = scripted(
+        " a\nAction 1: search[Arthur's Magazine]",
+        " a again\nAction 2: search[Arthur's Magazine]",
+        " done\nAction 3: finish[x]",
+        supports_grammar=True,
+    )
+    result = make_agent(backend, encyclopedia_tools, pm, repeats="note").run(QUESTION)
+    assert backend.grammars == [None, None, None]
+    assert "You already did" in result.steps[1].observation
+
+
+def test_repeats_must_be_a_known_policy(scripted, encyclopedia_tools, pm):
+    import pytest
+
+    from agentcore.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="repeats must be 'exclude' or 'note', got 'skip'"):
+        make_agent(scripted(), encyclopedia_tools, pm, repeats="skip")
+
+
 def test_budget_exhausted_asks_once_for_best_answer(scripted, encyclopedia_tools, pm):
     backend = scripted(
         " a\nAction 1: search[Arthur's Magazine]",

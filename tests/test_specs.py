@@ -22,8 +22,9 @@ def test_each_kind_builds_its_agent_with_the_spec_options() -> None:
     assert react.max_steps == 3 and list(react.tools) == ["python"]
     assert react.generation.max_new_tokens == 50 and react.generation.temperature == 0.0
     assert react.settings == {"wikipedia": {"mode": "offline"}}
-    chat = AgentSpec(kind="chat", backend="scripted", max_steps=2).build(pm)
-    assert isinstance(chat, ChatAgent) and chat.max_steps == 2
+    assert react.repeats == "exclude"  # the default
+    chat = AgentSpec(kind="chat", backend="scripted", max_steps=2, repeats="note").build(pm)
+    assert isinstance(chat, ChatAgent) and chat.max_steps == 2 and chat.repeats == "note"
     pal = AgentSpec(kind="pal", backend="scripted", retries=0, timeout_s=2).build(pm)
     assert isinstance(pal, PALAgent)
     prompt = AgentSpec(kind="prompt", backend="scripted", prompt="classify/sentiment", shots=1)
@@ -41,6 +42,8 @@ def test_each_kind_builds_its_agent_with_the_spec_options() -> None:
         ({"kind": "agent"}, "Input should be 'react', 'chat', 'pal', 'prompt' or 'rag'"),
         ({"kind": "react", "generation": {"temperature": -1}}, "greater than or equal to 0"),
         ({"kind": "react", "max_steps": 0}, "greater than or equal to 1"),
+        ({"kind": "pal", "repeats": "note"}, "a pal agent does not take repeats"),
+        ({"kind": "react", "repeats": "skip"}, "Input should be 'exclude' or 'note'"),
     ],
 )
 def test_a_wrong_spec_is_refused_before_anything_is_built(spec, message) -> None:

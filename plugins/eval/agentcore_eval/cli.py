@@ -67,6 +67,12 @@ def eval_group() -> None:
 @click.option("--temperature", type=float, default=None, help="0 = greedy.")
 @click.option("--seed", type=int, default=None, help="Sampling seed, the same for every item.")
 @click.option("--max-steps", type=int, default=None, help="ReAct step budget.")
+@click.option(
+    "--repeats",
+    type=click.Choice(["exclude", "note"]),
+    default=None,
+    help="ReAct, an action taken again: regenerated excluding it [default] or only noted.",
+)
 @click.option("--shots", type=int, default=None, help="Exemplars in the prompt.")
 @click.option("-n", "count", type=int, default=None, help="Items to evaluate [default: all].")
 @click.option("--offset", type=int, default=0, help="Skip this many items first.")
@@ -83,8 +89,8 @@ def run_command(dataset: str, agent_kind: str | None, prompt_name: str | None,
                 metric: str | None, backend: str | None, model: str | None,
                 backend_options: tuple[str, ...], settings: tuple[str, ...],
                 max_new_tokens: int | None, temperature: float | None, seed: int | None,
-                max_steps: int | None, shots: int | None, count: int | None, offset: int,
-                workers: int, cluster: str | None, out: Path | None,
+                max_steps: int | None, repeats: str | None, shots: int | None,
+                count: int | None, offset: int, workers: int, cluster: str | None, out: Path | None,
                 quiet: bool) -> None:  # fmt: skip
     """Evaluate an agent on DATASET (hotpotqa, fever, gsm8k, or a .jsonl file)."""
     from agentcore_eval.datasets import load_dataset
@@ -99,7 +105,7 @@ def run_command(dataset: str, agent_kind: str | None, prompt_name: str | None,
         raise click.BadParameter("must be at least 1", param_hint="--workers")
     data = load_dataset(dataset, metric)
     spec = _spec(data, agent_kind, prompt_name, backend, model, backend_options, settings,
-                 max_new_tokens, temperature, max_steps, shots)  # fmt: skip
+                 max_new_tokens, temperature, max_steps, repeats, shots)  # fmt: skip
     # the header records what is evaluated; how it is spread over cores is not part of it
     agent = portable(spec.model_dump(exclude_defaults=True))
     header = EvalHeader(dataset=data.name, metric=data.metric, agent=agent, seed=seed)
@@ -128,6 +134,7 @@ def run_command(dataset: str, agent_kind: str | None, prompt_name: str | None,
 def _spec(data: Any, agent_kind: str | None, prompt_name: str | None, backend: str | None,
           model: str | None, backend_options: tuple[str, ...], settings: tuple[str, ...],
           max_new_tokens: int | None, temperature: float | None, max_steps: int | None,
+          repeats: str | None,
           shots: int | None) -> Any:  # fmt: skip
     """The agent to evaluate: the dataset's defaults for the kind, then the flags; checked
     here (options, settings, values) before any model loads."""
@@ -170,12 +177,15 @@ def _spec(data: Any, agent_kind: str | None, prompt_name: str | None, backend: s
         generation.update(temperature=temperature, greedy=temperature == 0)
     if generation:
         fields["generation"] = generation
-    for name, value in (("prompt", prompt_name), ("max_steps", max_steps), ("shots", shots)):
+    chosen_fields = (
+        ("prompt", prompt_name), ("max_steps", max_steps), ("repeats", repeats), ("shots", shots)
+    )  # fmt: skip
+    for name, value in chosen_fields:
         if value is not None:
             fields[name] = value
     if fields["kind"] not in ("react", "chat"):
-        fields.pop("max_steps", None)
-        fields.pop("tools", None)
+        for name in ("max_steps", "repeats", "tools"):
+            fields.pop(name, None)
     try:
         return AgentSpec(**fields)
     except ValidationError as exc:

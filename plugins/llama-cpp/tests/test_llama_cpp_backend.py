@@ -149,6 +149,30 @@ def test_grammar_forces_a_well_formed_action(backend):
     assert parsed.action.tool in ("search", "send", "finish")
 
 
+def test_an_excluding_grammar_makes_the_model_take_another_action(backend):
+    """What ReActAgent(repeats="exclude") relies on: llama.cpp loads the trie grammar and the
+    model, steered away from the argument it prefers (and its extensions), writes another."""
+    specs = {"search": search.spec}
+    prompt = (
+        "Question: Where was the director of Amelie born?\nThought 1: I search Amelie.\n"
+        "Action 1: search[Amelie]\nObservation 1: Could not find Amelie.\nThought 2:"
+    )
+    config = GenerationConfig(max_new_tokens=60, stop=("\nObservation",))
+    plain = react_step_grammar(list(specs.values()))
+    backend.reset()
+    first = parse_react_step(backend.complete(prompt, config, grammar=plain).text, specs)
+    assert first.action is not None and first.action.tool == "search"
+    preferred = first.action.arguments["entity"]
+    grammar = react_step_grammar(list(specs.values()), exclude={"search": [preferred, "Amelie"]})
+    backend.reset()
+    again = backend.complete(prompt, config, grammar=grammar).text
+    parsed = parse_react_step(again, specs)
+    assert parsed.action is not None, again
+    if parsed.action.tool == "search":
+        argument = parsed.action.arguments["entity"].lower()
+        assert not argument.startswith((preferred.lower(), "amelie")), again
+
+
 def test_models_loaded_by_several_threads_at_once_leave_standard_output_alone(capfd):
     """llama-cpp-python swaps fds 1 and 2 with /dev/null while it loads; four threads
     loading at once must not leave this process's output pointed at /dev/null."""

@@ -30,6 +30,11 @@ class WikiSettings(Options):
         500, ge=40, le=20_000, description="Cap on one search/lookup observation."
     )
     similar: int = Field(5, ge=0, le=20, description="Titles listed after 'Similar:'.")
+    best_match: bool = Field(
+        False,
+        description="When no page has the exact title, show the best-matching page (and "
+        "list the next ones) instead of only the paper's 'Similar:' titles.",
+    )
     api_url: str = Field(DEFAULT_API_URL, description="Online: the MediaWiki api.php URL.")
     timeout_s: float = Field(10.0, gt=0, le=300, description="Online: per-request timeout.")
     cache_size: int = Field(256, ge=0, description="Online: answers kept in memory (LRU).")

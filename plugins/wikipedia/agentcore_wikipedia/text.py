@@ -219,3 +219,9 @@ def format_similar(entity: str, titles: Sequence[str]) -> str:
     """The ReAct paper's not-found observation."""
     listing = "[" + ", ".join(repr(t) for t in titles) + "]"
     return f"Could not find {entity}. Similar: {listing}."
+
+
+def format_best_match(entity: str, title: str, others: Sequence[str], opening: str) -> str:
+    """The not-found observation that shows the closest page (setting ``best_match``)."""
+    also = f" (others: {', '.join(others)})" if others else ""
+    return f"Could not find {entity}; the closest page is {title}{also}. {opening}"

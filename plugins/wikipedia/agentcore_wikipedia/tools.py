@@ -1,7 +1,9 @@
 """The ``search`` and ``lookup`` tools, with the ReAct paper's semantics.
 
 ``search[entity]`` returns the first sentences of the entity's page, or
-``Could not find X. Similar: [...]``; the page found becomes the *current page*.
+``Could not find X. Similar: [...]``; the page found becomes the *current page*. With the
+setting ``best_match`` a missing title shows the best-matching page instead (and names the
+next ones): small models rarely recover from a list of titles.
 ``lookup[keyword]`` returns the next sentence of the current page containing
 the keyword, as ``(Result i / n) sentence``, then ``No more results.``.
 
@@ -18,7 +20,13 @@ from agentcore.models import ToolResult
 from agentcore.plugin import AgentcoreError, ToolContext, tool
 from agentcore_wikipedia.backend import SearchOutcome, WikiBackend
 from agentcore_wikipedia.settings import WikiSettings, read_settings
-from agentcore_wikipedia.text import cap, first_sentences, fold, format_similar
+from agentcore_wikipedia.text import (
+    cap,
+    first_sentences,
+    fold,
+    format_best_match,
+    format_similar,
+)
 
 PAGE_KEY = "wikipedia.page"
 LOOKUP_KEY = "wikipedia.lookup"
@@ -56,9 +64,14 @@ def search(entity: str, ctx: ToolContext) -> ToolResult:
         return _result("search", False, "search needs an entity, e.g. search[Tokyo].", "empty")
     try:
         settings = read_settings(ctx.settings)
-        outcome = backend_for(settings).search(entity.strip(), similar=settings.similar)
+        backend = backend_for(settings)
+        outcome = backend.search(entity.strip(), similar=settings.similar)
     except AgentcoreError as exc:
         return _result("search", False, f"Wikipedia is not configured correctly: {exc}", "config")
+    if settings.best_match and not outcome.found and outcome.error is None and outcome.similar:
+        best = backend.search(outcome.similar[0], similar=0)
+        if best.found:
+            return _best_match_result(outcome, best, settings, ctx.state)
     return _search_result(outcome, settings, ctx.state)
 
 
@@ -118,6 +131,26 @@ def _search_result(
         cap(format_similar(outcome.entity, outcome.similar), settings.max_chars),
         data=data,
     )
+
+
+def _best_match_result(
+    outcome: SearchOutcome, best: SearchOutcome, settings: WikiSettings, state: dict[str, Any]
+) -> ToolResult:
+    """Not found, so the closest page stands in for it (and becomes the current page)."""
+    assert best.title is not None
+    state[PAGE_KEY] = {"title": best.title, "sentences": list(best.sentences)}
+    state.pop(LOOKUP_KEY, None)
+    others = [title for title in outcome.similar[1:4] if title != best.title]
+    opening = first_sentences(best.sentences, settings.max_sentences, settings.max_chars)
+    text = format_best_match(outcome.entity, best.title, others, opening or "(empty page)")
+    data = {
+        "mode": settings.mode,
+        "entity": outcome.entity,
+        "title": best.title,
+        "best_match": True,
+        "similar": list(outcome.similar),
+    }
+    return _result("search", True, cap(text, settings.max_chars), data=data)
 
 
 def _result(

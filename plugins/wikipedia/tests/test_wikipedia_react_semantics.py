@@ -165,3 +165,31 @@ def test_bad_settings_become_a_config_observation(search: Tool, make_context) ->
     assert "mode" in result.observation and "'offline' or 'online'" in result.observation
     typo = search.invoke("Arthur's Magazine", make_context(max_sentence=3))
     assert "unknown setting wikipedia.max_sentence (known: mode" in typo.observation
+
+
+def test_best_match_shows_the_closest_page_instead_of_titles(
+    search: Tool, lookup: Tool, make_context
+) -> None:
+    paper = search.invoke("Tinted Windows", make_context()).observation
+    assert paper.startswith("Could not find Tinted Windows. Similar: ['Tinted Windows (album)'")
+    ctx = make_context(best_match=True)
+    result = search.invoke("Tinted Windows", ctx)
+    assert result.ok and result.data["best_match"] is True
+    assert result.observation.startswith(
+        "Could not find Tinted Windows; the closest page is Tinted Windows (album) "
+        "(others: Tinted Windows (band), "
+    )
+    assert "eponymous debut album" in result.observation  # the page's own text
+    assert ctx.state[PAGE_KEY]["title"] == "Tinted Windows (album)"  # lookup reads it
+    assert "New York City" in lookup.invoke("New York", ctx).observation
+    # a title that exists is found as before
+    found = search.invoke("Arthur's Magazine", ctx)
+    assert "best_match" not in found.data and found.observation.startswith("Arthur's Magazine")
+
+
+def test_best_match_online_follows_the_first_suggestion(fake_wiki, make_context) -> None:
+    ctx = make_context(mode="online", api_url=fake_wiki.api_url, best_match=True)
+    result = get_plugin_manager().tool("search").invoke("Tinted Windows", ctx)
+    assert result.data["best_match"] is True
+    assert result.data["title"] in {"Tinted Windows (band)", "Tinted Windows (album)"}
+    assert "Tinted Windows is" in result.observation
