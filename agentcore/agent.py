@@ -244,6 +244,7 @@ class Agent:
         )
         tools = ToolContext(
             run_id=record.run_id,
+            task=task,
             settings=self.settings,
             state={} if tool_state is None else tool_state,
             conversation=conversation,

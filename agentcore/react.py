@@ -16,6 +16,11 @@ conversation rendered through a memory strategy). The labels (``Thought``,
 
 The step budget is part of the instructions. When it runs out, one last call
 asks for the best answer (status ``max_steps``).
+
+A prompt may open every run with a step the engine takes itself (extras
+``opening_action`` and ``opening_thought``): calling a single-string tool with the task,
+as IRCoT retrieves with the question before reasoning. A small model then starts from
+the pages its question is about instead of from its guess at their titles.
 """
 
 from __future__ import annotations
@@ -123,6 +128,21 @@ class ReActAgent(Agent):
             else template.numbered("step_prefix"),
         )
         self.stops = template.stop_sequences(*self.stop_parts)
+        self.opening_tool = self._opening_tool()
+
+    def _opening_tool(self) -> str | None:
+        """The tool the prompt opens each run with (extras ``opening_action``), checked."""
+        name = self.template.extras.get("opening_action", "").strip()
+        if not name:
+            return None
+        spec = self.specs.get(name)
+        if spec is None or spec.string_argument is None:
+            raise ConfigError(
+                f"prompt {self.template.name!r}: opening_action {name!r} is not a "
+                f"single-argument tool of this agent (its tools: {', '.join(self.specs) or 'none'})"
+            )
+        self.template.extra("opening_thought")  # required with it: a clear error now
+        return name
 
     def _resolve_parts(self) -> None:
         self.tools: dict[str, Tool] = {}
@@ -189,7 +209,16 @@ class ReActAgent(Agent):
         history = self._history(run, config)
         seen: dict[str, tuple[int, str]] = {}
         grammar = self.grammar()
-        for index in range(1, self.max_steps + 1):
+        first = 1
+        opening = self._opening_step(run)
+        if opening is not None:
+            step, parsed = opening
+            self._take(run, step, parsed, seen)
+            cleaned = self.guard.as_data(self._shorten(step.observation or ""), step.sanitized)
+            history.add(1, parsed, self._shorten(step.observation or ""), cleaned)
+            yield step
+            first = 2
+        for index in range(first, self.max_steps + 1):
             prompt = history.prompt(index)
             if not self._fits(prompt, config):
                 run.note(f"context window full before step {index}")
@@ -331,6 +360,22 @@ class ReActAgent(Agent):
             repaired_from=repaired_from,
         )
         return step, parsed
+
+    def _opening_step(self, run: Run) -> tuple[Step, ParsedStep] | None:
+        """The step the prompt opens every run with (``opening_action``), not yet taken;
+        ``None`` when the prompt has none."""
+        name = self.opening_tool
+        if name is None:
+            return None
+        spec = self.specs[name]
+        # one line, and brackets that cannot end the call early
+        task = " ".join(self._task_text(run).split()).replace("[", "(").replace("]", ")")
+        thought = self.template.extra("opening_thought").strip()
+        action = Action(tool=name, arguments={spec.string_argument: task}, raw=f"{name}[{task}]")
+        labels = self.labels
+        consumed = f" {thought}\n{labels.lead(labels.action, 1)} {action.raw}"
+        step = Step(index=1, thought=thought, action=action, prompt_sha256="")
+        return step, ParsedStep(thought=thought, action=action, consumed=consumed)
 
     def _repeated(self, parsed: ParsedStep, seen: dict[str, tuple[int, str]]) -> bool:
         """Whether the step repeats a tool call already made and the policy rules it out."""

@@ -26,8 +26,8 @@ if TYPE_CHECKING:
 AgentKind = Literal["react", "chat", "pal", "prompt", "rag"]
 #: Options that only some kinds take: kind → the fields that belong to it.
 KIND_FIELDS: dict[str, frozenset[str]] = {
-    "react": frozenset({"tools", "max_steps", "repeats"}),
-    "chat": frozenset({"tools", "max_steps", "repeats"}),
+    "react": frozenset({"tools", "max_steps", "repeats", "observation_chars"}),
+    "chat": frozenset({"tools", "max_steps", "repeats", "observation_chars"}),
     "pal": frozenset({"executor", "retries", "timeout_s"}),
     "prompt": frozenset(),
     "rag": frozenset({"retriever", "index", "k", "retriever_options"}),
@@ -54,6 +54,9 @@ class AgentSpec(Options):
     settings: dict[str, dict[str, Any]] = Field(default_factory=dict)
     tools: list[str] | None = None
     max_steps: int | None = Field(None, ge=1, le=100)
+    observation_chars: int | None = Field(
+        None, ge=40, le=20_000, description="Cap on each observation put into the prompt."
+    )
     repeats: Literal["exclude", "note"] | None = Field(
         None, description="A repeated action: regenerated excluding it, or answered by a note."
     )

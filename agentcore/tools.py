@@ -45,6 +45,9 @@ class ToolContext:
     """
 
     run_id: str = ""
+    task: str = ""
+    """The run's input (the question a ReAct run answers): context a tool may use, e.g. to
+    rank search results for what the run is about."""
     settings: Mapping[str, Any] = field(default_factory=dict)
     state: dict[str, Any] = field(default_factory=dict)
     conversation: Any = None

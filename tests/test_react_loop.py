@@ -1,6 +1,7 @@
 """The ReAct loop's own logic, driven by the scripted backend (a test tool, not a model)."""
 
 import threading
+from pathlib import Path
 
 from agentcore.hookspecs import hookimpl
 from agentcore.models import RunStatus, StepKind
@@ -347,3 +348,48 @@ def test_a_seeded_sampling_run_uses_one_seed_per_step_and_repeats(scripted, ency
     greedy = scripted(*steps)
     make_agent(greedy, encyclopedia_tools, pm, generation={"seed": 41}).run(QUESTION)
     assert {c.seed for c in greedy.configs} == {41}  # greedy: nothing to vary
+
+
+def opening_prompt(tmp_path, action="search"):
+    from agentcore.prompts import load_prompt
+
+    text = Path(load_prompt("react/wikipedia").source).read_text()
+    text += f'\nopening_action = "{action}"\nopening_thought = "I search the question first."\n'
+    path = tmp_path / "opening.toml"
+    path.write_text(text)
+    return str(path)
+
+
+def test_a_prompt_can_open_every_run_with_the_engine_searching_the_task(
+    scripted, encyclopedia_tools, pm, tmp_path
+):
+    backend = scripted(
+        " That failed.\nAction 2: search[Arthur's Magazine]",
+        " done\nAction 3: finish[Arthur's Magazine]",
+    )
+    agent = make_agent(backend, encyclopedia_tools, pm, prompt=opening_prompt(tmp_path))
+    result = agent.run("Which magazine [the older] came first?")
+    first = result.steps[0]
+    assert first.action.raw == "search[Which magazine (the older) came first?]"
+    assert first.tool_result.ok and first.usage.completion_tokens == 0
+    assert first.observation.startswith("Could not find Which magazine")
+    assert len(backend.prompts) == 2  # the opening step asked the model nothing
+    assert backend.prompts[0].endswith(
+        "Thought 1: I search the question first.\n"
+        "Action 1: search[Which magazine (the older) came first?]\n"
+        "Observation 1: Could not find Which magazine (the older) came first?. "
+        "Similar: [\"Arthur's Magazine\", 'First for Women']\nThought 2:"
+    )
+    assert [s.index for s in result.steps] == [1, 2, 3]
+    assert result.answer == "Arthur's Magazine"
+
+
+def test_an_opening_action_that_is_not_a_tool_is_a_clear_error(
+    scripted, encyclopedia_tools, pm, tmp_path
+):
+    import pytest
+
+    from agentcore.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="opening_action 'wiki' is not a single-argument tool"):
+        make_agent(scripted(), encyclopedia_tools, pm, prompt=opening_prompt(tmp_path, "wiki"))

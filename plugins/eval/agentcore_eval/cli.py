@@ -68,6 +68,9 @@ def eval_group() -> None:
 @click.option("--seed", type=int, default=None, help="Sampling seed, the same for every item.")
 @click.option("--max-steps", type=int, default=None, help="ReAct step budget.")
 @click.option(
+    "--observation-chars", type=int, default=None, help="ReAct: cap on each observation shown."
+)
+@click.option(
     "--repeats",
     type=click.Choice(["exclude", "note"]),
     default=None,
@@ -89,7 +92,8 @@ def run_command(dataset: str, agent_kind: str | None, prompt_name: str | None,
                 metric: str | None, backend: str | None, model: str | None,
                 backend_options: tuple[str, ...], settings: tuple[str, ...],
                 max_new_tokens: int | None, temperature: float | None, seed: int | None,
-                max_steps: int | None, repeats: str | None, shots: int | None,
+                max_steps: int | None, observation_chars: int | None, repeats: str | None,
+                shots: int | None,
                 count: int | None, offset: int, workers: int, cluster: str | None, out: Path | None,
                 quiet: bool) -> None:  # fmt: skip
     """Evaluate an agent on DATASET (hotpotqa, fever, gsm8k, or a .jsonl file)."""
@@ -105,7 +109,8 @@ def run_command(dataset: str, agent_kind: str | None, prompt_name: str | None,
         raise click.BadParameter("must be at least 1", param_hint="--workers")
     data = load_dataset(dataset, metric)
     spec = _spec(data, agent_kind, prompt_name, backend, model, backend_options, settings,
-                 max_new_tokens, temperature, max_steps, repeats, shots)  # fmt: skip
+                 max_new_tokens, temperature, max_steps, observation_chars, repeats,
+                 shots)  # fmt: skip
     # the header records what is evaluated; how it is spread over cores is not part of it
     agent = portable(spec.model_dump(exclude_defaults=True))
     header = EvalHeader(dataset=data.name, metric=data.metric, agent=agent, seed=seed)
@@ -134,7 +139,7 @@ def run_command(dataset: str, agent_kind: str | None, prompt_name: str | None,
 def _spec(data: Any, agent_kind: str | None, prompt_name: str | None, backend: str | None,
           model: str | None, backend_options: tuple[str, ...], settings: tuple[str, ...],
           max_new_tokens: int | None, temperature: float | None, max_steps: int | None,
-          repeats: str | None,
+          observation_chars: int | None, repeats: str | None,
           shots: int | None) -> Any:  # fmt: skip
     """The agent to evaluate: the dataset's defaults for the kind, then the flags; checked
     here (options, settings, values) before any model loads."""
@@ -178,13 +183,14 @@ def _spec(data: Any, agent_kind: str | None, prompt_name: str | None, backend: s
     if generation:
         fields["generation"] = generation
     chosen_fields = (
-        ("prompt", prompt_name), ("max_steps", max_steps), ("repeats", repeats), ("shots", shots)
+        ("prompt", prompt_name), ("max_steps", max_steps), ("repeats", repeats),
+        ("shots", shots), ("observation_chars", observation_chars),
     )  # fmt: skip
     for name, value in chosen_fields:
         if value is not None:
             fields[name] = value
     if fields["kind"] not in ("react", "chat"):
-        for name in ("max_steps", "repeats", "tools"):
+        for name in ("max_steps", "repeats", "observation_chars", "tools"):
             fields.pop(name, None)
     try:
         return AgentSpec(**fields)

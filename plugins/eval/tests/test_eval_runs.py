@@ -177,3 +177,15 @@ def test_paths_into_the_cache_are_written_portably(monkeypatch, tmp_path):
         "k": [1],
     }
     assert portable("/elsewhere/x.jsonl") == "/elsewhere/x.jsonl"
+
+
+def test_the_react_flags_reach_the_agent_and_the_results_header(qa_file, tmp_path):
+    out = tmp_path / "react.jsonl"
+    finish = json.dumps([" I know.\nAction 1: finish[Paris]"])
+    invoke(str(qa_file), "--metric", "em", "--agent", "react", "-b", "scripted", "-q", "-n", "1",
+           "-o", f"completions={finish}", "--repeats", "note", "--observation-chars", "400",
+           "--max-steps", "3", "--out", str(out))  # fmt: skip
+    header = json.loads(out.read_text().splitlines()[0])
+    agent = header["agent"]
+    assert (agent["kind"], agent["backend"]) == ("react", "scripted")
+    assert (agent["max_steps"], agent["observation_chars"], agent["repeats"]) == (3, 400, "note")

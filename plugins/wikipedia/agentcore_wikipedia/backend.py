@@ -30,6 +30,9 @@ class SearchOutcome:
 class WikiBackend(Protocol):
     """A source of pages: the offline corpus or the online API."""
 
-    def search(self, entity: str, *, similar: int = 5) -> SearchOutcome:
-        """Find the page for ``entity``; never raises for a missing page or a network error."""
+    def search(self, entity: str, *, similar: int = 5, context: str = "") -> SearchOutcome:
+        """Find the page for ``entity``; never raises for a missing page or a network error.
+
+        ``context`` is what the search is for (the run's question); a backend that can rank
+        suggestions by it may (the offline one does), others ignore it."""
         ...

@@ -61,7 +61,9 @@ class OfflineWiki:
 
     # -- searching -------------------------------------------------------------------------
 
-    def search(self, entity: str, *, similar: int = 5) -> SearchOutcome:
+    def search(self, entity: str, *, similar: int = 5, context: str = "") -> SearchOutcome:
+        """``context`` (the question being answered) also ranks the suggestions, when the
+        title is missing: a small model's search term is often a guess at a name."""
         key = normalize_title(entity)
         if not key:
             return SearchOutcome(entity)
@@ -72,21 +74,27 @@ class OfflineWiki:
         variants = self._suffix_variants(entity, key)
         if len(variants) == 1:
             return self._found(entity, variants[0])
-        ranked = [d for d in self.rank(entity, similar + len(variants)) if d not in variants]
+        wanted = similar + len(variants)
+        ranked = [d for d in self.rank(entity, wanted, context) if d not in variants]
         chosen = [*variants, *ranked][:similar]
         return SearchOutcome(entity, similar=tuple(self._titles[d] for d in chosen))
 
-    def rank(self, query: str, k: int) -> list[int]:
-        """Page ids most like ``query``, best first (title resemblance + BM25)."""
+    def rank(self, query: str, k: int, context: str = "") -> list[int]:
+        """Page ids most like ``query``, best first: title resemblance + BM25 of the query,
+        each in [0, 1], plus BM25 of ``context`` (when given) on the same scale."""
         self.build_index()
         assert self._bm25 is not None and self._matcher is not None
         lexical = dict(self._bm25.top(query, CANDIDATES))
+        about = dict(self._bm25.top(context, CANDIDATES)) if context else {}
         looks = self._matcher.similarities(query)
         titled = dict(sorted(looks.items(), key=lambda item: item[1], reverse=True)[:CANDIDATES])
         best_lexical = max(lexical.values(), default=0.0) or 1.0
+        best_about = max(about.values(), default=0.0) or 1.0
         combined = {
-            doc: looks.get(doc, 0.0) + lexical.get(doc, 0.0) / best_lexical
-            for doc in lexical.keys() | titled.keys()
+            doc: looks.get(doc, 0.0)
+            + lexical.get(doc, 0.0) / best_lexical
+            + about.get(doc, 0.0) / best_about
+            for doc in lexical.keys() | titled.keys() | about.keys()
         }
         order = sorted(combined.items(), key=lambda item: (-item[1], self._titles[item[0]]))
         return [doc for doc, _ in order[:k]]

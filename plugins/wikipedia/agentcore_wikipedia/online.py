@@ -68,7 +68,8 @@ class OnlineWiki:
         self._session = requests.Session()
         self.requests_made = 0
 
-    def search(self, entity: str, *, similar: int = 5) -> SearchOutcome:
+    def search(self, entity: str, *, similar: int = 5, context: str = "") -> SearchOutcome:
+        # ``context`` is unused: MediaWiki's own search ranks the suggestions.
         # Characters MediaWiki forbids in titles ("|" would even ask for two pages).
         entity = " ".join(_TITLE_ILLEGAL.sub(" ", entity).split())
         if not normalize_title(entity):

@@ -65,7 +65,7 @@ def search(entity: str, ctx: ToolContext) -> ToolResult:
     try:
         settings = read_settings(ctx.settings)
         backend = backend_for(settings)
-        outcome = backend.search(entity.strip(), similar=settings.similar)
+        outcome = _search(backend, entity.strip(), settings, ctx.task)
     except AgentcoreError as exc:
         return _result("search", False, f"Wikipedia is not configured correctly: {exc}", "config")
     if settings.best_match and not outcome.found and outcome.error is None and outcome.similar:
@@ -110,6 +110,13 @@ def lookup(keyword: str, ctx: ToolContext) -> ToolResult:
         cap(observation, settings.max_chars),
         data={"title": page["title"], "result": index + 1, "of": len(matches)},
     )
+
+
+def _search(backend: WikiBackend, entity: str, settings: WikiSettings, task: str) -> SearchOutcome:
+    """The backend's answer; with ``best_match`` the suggestions are also ranked by the run's
+    question (without it, by the entity alone: the paper's semantics)."""
+    context = task if settings.best_match else ""
+    return backend.search(entity, similar=settings.similar, context=context)
 
 
 def _search_result(

@@ -186,3 +186,29 @@ def test_a_broken_corpus_is_a_clear_configuration_error(tmp_path: Path, make_con
     result = search.invoke("Ok", make_context(corpus=str(tmp_path / "missing.jsonl")))
     assert (result.ok, result.error_kind) == (False, "config")
     assert "missing.jsonl' does not exist" in result.observation
+
+
+QUESTION = (
+    "Who designed the first theoretical mechanism for the detonation of an atomic bomb and "
+    "was part of the group of scientists who first discovered nuclear fission?"
+)
+
+
+def test_the_question_as_context_ranks_pages_about_it_higher(wiki: OfflineWiki) -> None:
+    alone = wiki.search("atomic bomb").similar
+    asked = wiki.search("atomic bomb", context=QUESTION).similar
+    assert asked.index("Otto Robert Frisch") < alone.index("Otto Robert Frisch")
+    assert wiki.search("First for Women", context=QUESTION).title == "First for Women"
+
+
+def test_the_search_tool_passes_the_question_only_with_best_match() -> None:
+    from agentcore.tools import ToolContext
+
+    paper = ToolContext(task=QUESTION, settings={"wikipedia": {}})
+    best = ToolContext(task=QUESTION, settings={"wikipedia": {"best_match": True}})
+    assert search.invoke("atomic bomb", paper).data["similar"] == list(
+        offline_wiki().search("atomic bomb").similar
+    )
+    assert search.invoke("atomic bomb", best).data["similar"] == list(
+        offline_wiki().search("atomic bomb", context=QUESTION).similar
+    )
