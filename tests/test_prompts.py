@@ -86,7 +86,7 @@ def test_fit_fails_clearly_when_even_zero_shot_overflows():
 
 def test_bad_shots_values():
     template = load_prompt("pal/math")
-    with pytest.raises(ConfigError, match="only 3 exemplars"):
+    with pytest.raises(ConfigError, match="only 8 exemplars"):
         fit_prompt(
             template, "q", shots=9, count_tokens=words, context_window=9999, reserve_tokens=0
         )

@@ -31,9 +31,14 @@ class WikiSettings(Options):
     )
     similar: int = Field(5, ge=0, le=20, description="Titles listed after 'Similar:'.")
     best_match: bool = Field(
-        False,
+        True,
         description="When no page has the exact title, show the best-matching page (and "
-        "list the next ones) instead of only the paper's 'Similar:' titles.",
+        "list the next ones); false: only the paper's 'Similar:' titles.",
+    )
+    rank_by_question: bool = Field(
+        False,
+        description="Offline: rank a missing title's suggestions by the run's question too "
+        "(not better on the first 100 HotpotQA questions; see benchmarks/README.md).",
     )
     api_url: str = Field(DEFAULT_API_URL, description="Online: the MediaWiki api.php URL.")
     timeout_s: float = Field(10.0, gt=0, le=300, description="Online: per-request timeout.")

@@ -113,9 +113,9 @@ def lookup(keyword: str, ctx: ToolContext) -> ToolResult:
 
 
 def _search(backend: WikiBackend, entity: str, settings: WikiSettings, task: str) -> SearchOutcome:
-    """The backend's answer; with ``best_match`` the suggestions are also ranked by the run's
-    question (without it, by the entity alone: the paper's semantics)."""
-    context = task if settings.best_match else ""
+    """The backend's answer; with ``rank_by_question`` the suggestions are also ranked by the
+    run's question (otherwise by the entity alone, as in the paper)."""
+    context = task if settings.rank_by_question else ""
     return backend.search(entity, similar=settings.similar, context=context)
 
 

@@ -48,9 +48,11 @@ def _fresh_online_backends() -> Iterator[None]:
 
 @pytest.fixture
 def make_context() -> Callable[..., ToolContext]:
-    """``make_context(mode="online", ...)``: a fresh tool context (one agent run) with settings."""
+    """``make_context(mode="online", ...)``: a fresh tool context (one agent run) with settings;
+    the ReAct paper's semantics (``best_match=False``) unless the test asks otherwise."""
 
     def make(**wikipedia: Any) -> ToolContext:
+        wikipedia.setdefault("best_match", False)
         return ToolContext(run_id="test", settings={"wikipedia": wikipedia})
 
     return make

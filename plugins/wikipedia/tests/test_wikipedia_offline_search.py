@@ -201,11 +201,11 @@ def test_the_question_as_context_ranks_pages_about_it_higher(wiki: OfflineWiki) 
     assert wiki.search("First for Women", context=QUESTION).title == "First for Women"
 
 
-def test_the_search_tool_passes_the_question_only_with_best_match() -> None:
+def test_the_search_tool_passes_the_question_only_with_rank_by_question() -> None:
     from agentcore.tools import ToolContext
 
-    paper = ToolContext(task=QUESTION, settings={"wikipedia": {}})
-    best = ToolContext(task=QUESTION, settings={"wikipedia": {"best_match": True}})
+    paper = ToolContext(task=QUESTION, settings={"wikipedia": {"best_match": False}})
+    best = ToolContext(task=QUESTION, settings={"wikipedia": {"rank_by_question": True}})
     assert search.invoke("atomic bomb", paper).data["similar"] == list(
         offline_wiki().search("atomic bomb").similar
     )

@@ -14,6 +14,8 @@ from agentcore_wikipedia.tools import LOOKUP_KEY, NO_MORE, NO_PAGE, PAGE_KEY
 from agentcore.plugins import get_plugin_manager
 from agentcore.tools import Tool, ToolContext
 
+PAPER = {"wikipedia": {"best_match": False}}  # the paper's semantics; best_match is the default
+
 
 @pytest.fixture
 def search() -> Tool:
@@ -35,7 +37,7 @@ def test_plugin_registers_both_tools_with_one_string_argument() -> None:
 
 
 def test_search_found_returns_the_first_sentences(search: Tool) -> None:
-    result = search.invoke("Arthur's Magazine", ToolContext())
+    result = search.invoke("Arthur's Magazine", ToolContext(settings=PAPER))
     assert result.ok
     assert result.observation.startswith("Arthur's Magazine (1844–1846) was an American literary")
     assert "Timothy Shay Arthur" in result.observation
@@ -57,7 +59,7 @@ def test_search_respects_sentence_and_character_caps(search: Tool, make_context)
 
 
 def test_search_not_found_lists_similar_titles(search: Tool) -> None:
-    result = search.invoke("Tinted Windows", ToolContext())
+    result = search.invoke("Tinted Windows", ToolContext(settings=PAPER))
     assert result.ok
     match = re.fullmatch(r"Could not find Tinted Windows\. Similar: \[(.*)\]\.", result.observation)
     assert match, result.observation
@@ -75,7 +77,7 @@ def test_similar_count_is_a_setting(search: Tool, make_context) -> None:
 
 
 def test_lookup_counts_results_then_says_no_more(search: Tool, lookup: Tool) -> None:
-    ctx = ToolContext()
+    ctx = ToolContext(settings=PAPER)
     search.invoke("Arthur's Magazine", ctx)
     first = lookup.invoke("magazine", ctx).observation
     second = lookup.invoke("magazine", ctx).observation
@@ -92,7 +94,7 @@ def test_lookup_counts_results_then_says_no_more(search: Tool, lookup: Tool) -> 
 
 
 def test_lookup_with_a_new_keyword_starts_again(search: Tool, lookup: Tool) -> None:
-    ctx = ToolContext()
+    ctx = ToolContext(settings=PAPER)
     search.invoke("Arthur's Magazine", ctx)
     lookup.invoke("magazine", ctx)
     assert lookup.invoke("Godey", ctx).observation == (
@@ -103,13 +105,13 @@ def test_lookup_with_a_new_keyword_starts_again(search: Tool, lookup: Tool) -> N
 
 
 def test_lookup_without_a_match_says_no_more_results(search: Tool, lookup: Tool) -> None:
-    ctx = ToolContext()
+    ctx = ToolContext(settings=PAPER)
     search.invoke("First for Women", ctx)
     assert lookup.invoke("zeppelin", ctx).observation == NO_MORE
 
 
 def test_lookup_before_any_search_tells_the_model_what_to_do(search: Tool, lookup: Tool) -> None:
-    ctx = ToolContext()
+    ctx = ToolContext(settings=PAPER)
     result = lookup.invoke("founded", ctx)
     assert not result.ok
     assert result.error_kind == "no_page"
@@ -120,7 +122,7 @@ def test_lookup_before_any_search_tells_the_model_what_to_do(search: Tool, looku
 
 
 def test_lookup_follows_the_last_page_found(search: Tool, lookup: Tool) -> None:
-    ctx = ToolContext()
+    ctx = ToolContext(settings=PAPER)
     search.invoke("Arthur's Magazine", ctx)
     search.invoke("First for Women", ctx)
     search.invoke("Tinted Windows", ctx)  # not found: the current page stays First for Women
@@ -140,7 +142,7 @@ def test_state_is_per_run(search: Tool, lookup: Tool) -> None:
 
 def test_seed_question_is_answerable_offline(search: Tool) -> None:
     """Which magazine was started first, Arthur's Magazine or First for Women?"""
-    ctx = ToolContext()
+    ctx = ToolContext(settings=PAPER)
     arthurs = search.invoke("Arthur's Magazine", ctx).observation
     first = search.invoke("First for Women", ctx).observation
     arthurs_year = int(re.search(r"\((\d{4})–\d{4}\)", arthurs).group(1))
@@ -150,7 +152,7 @@ def test_seed_question_is_answerable_offline(search: Tool) -> None:
 
 
 def test_empty_arguments_get_an_example_not_an_empty_answer(search: Tool, lookup: Tool) -> None:
-    ctx = ToolContext()
+    ctx = ToolContext(settings=PAPER)
     result = search.invoke("   ", ctx)
     assert (result.ok, result.error_kind) == (False, "empty")
     assert result.observation == "search needs an entity, e.g. search[Tokyo]."
@@ -172,6 +174,8 @@ def test_best_match_shows_the_closest_page_instead_of_titles(
 ) -> None:
     paper = search.invoke("Tinted Windows", make_context()).observation
     assert paper.startswith("Could not find Tinted Windows. Similar: ['Tinted Windows (album)'")
+    default = search.invoke("Tinted Windows", ToolContext()).observation
+    assert default.startswith("Could not find Tinted Windows; the closest page is")
     ctx = make_context(best_match=True)
     result = search.invoke("Tinted Windows", ctx)
     assert result.ok and result.data["best_match"] is True
