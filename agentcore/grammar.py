@@ -13,6 +13,7 @@ optional newline after the closing bracket so that token stays legal.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Collection, Mapping, Sequence
@@ -102,7 +103,7 @@ def _excluding_rules(name: str, banned: Sequence[str]) -> list[str]:
         node[""] = {}  # a banned string ends here
     rest, rest1 = f"{name}-rest", f"{name}-rest1"
     rules: list[str] = []
-    counter = iter(range(1_000_000))
+    counter = itertools.count()
 
     def visit(node: dict[str, Any], rule: str, *, root: bool, endable: bool) -> None:
         edges = sorted(char for char in node if char)

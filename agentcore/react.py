@@ -34,6 +34,7 @@ from agentcore.defaults import DEFAULT_BACKEND
 from agentcore.errors import ConfigError
 from agentcore.models import (
     Action,
+    Completion,
     GenerationConfig,
     Message,
     PromptFit,
@@ -43,6 +44,7 @@ from agentcore.models import (
     StepKind,
     ToolResult,
     ToolSpec,
+    Usage,
 )
 from agentcore.parsing import FINISH, ParsedStep, StepLabels, parse_react_step
 from agentcore.prompts import PromptTemplate
@@ -214,8 +216,8 @@ class ReActAgent(Agent):
         if opening is not None:
             step, parsed = opening
             self._take(run, step, parsed, seen)
-            cleaned = self.guard.as_data(self._shorten(step.observation or ""), step.sanitized)
-            history.add(1, parsed, self._shorten(step.observation or ""), cleaned)
+            observation = self._shorten(step.observation or "")
+            history.add(1, parsed, observation, self.guard.as_data(observation, step.sanitized))
             yield step
             first = 2
         for index in range(first, self.max_steps + 1):
@@ -343,14 +345,7 @@ class ReActAgent(Agent):
             repaired = parse_react_step(completion.text, self.specs, self.labels)
             if repaired.action is not None:
                 parsed, repaired_from = repaired, first.text
-            completion = completion.model_copy(
-                update={
-                    "usage": first.usage + completion.usage,
-                    "timings": completion.timings.model_copy(
-                        update={"total_s": first.timings.total_s + completion.timings.total_s}
-                    ),
-                }
-            )
+            completion = _with_earlier_cost(completion, first.usage, first.timings.total_s)
         step = self._new_step(
             index,
             prompt,
@@ -427,10 +422,11 @@ class ReActAgent(Agent):
         )
         exclude = self.grammar(taken)
         completion = self._generate(run, step.index, prompt, config, grammar=exclude, turns=turns)
+        completion = _with_earlier_cost(completion, step.usage, step.llm_s)
         again = parse_react_step(completion.text, self.specs, self.labels)
-        used = step.usage + completion.usage
         if again.action is None or again.action.key() == parsed.action.key():
-            return step.model_copy(update={"usage": used}), parsed
+            cost = {"usage": completion.usage, "llm_s": completion.timings.total_s}
+            return step.model_copy(update=cost), parsed
         retried = self._new_step(
             step.index,
             prompt,
@@ -440,8 +436,6 @@ class ReActAgent(Agent):
             repaired_from=step.repaired_from,
             repeated_from=step.completion,
         )
-        retried.usage = used
-        retried.llm_s = step.llm_s + retried.llm_s
         return retried, again
 
     def _act(
@@ -508,6 +502,14 @@ class ReActAgent(Agent):
             return flat
         cut = flat[: self.observation_chars].rsplit(" ", 1)[0]
         return cut + " …"
+
+
+def _with_earlier_cost(completion: Completion, usage: Usage, seconds: float) -> Completion:
+    """``completion`` charged with an earlier attempt at the same step (its tokens and time):
+    a regenerated step's trace and usage account for both calls."""
+    total_s = seconds + completion.timings.total_s
+    timings = completion.timings.model_copy(update={"total_s": total_s})
+    return completion.model_copy(update={"usage": usage + completion.usage, "timings": timings})
 
 
 class History(Protocol):

@@ -15,6 +15,13 @@ def make_agent(backend, tools, pm, **kwargs):
     return ReActAgent(backend, tools=tools, plugin_manager=pm, **kwargs)
 
 
+def run_noting_retries(agent):
+    """The run's result and each (step, reason) it was told a step is being redone for."""
+    retries = []
+    result = agent.run(QUESTION, on_retry=lambda index, reason: retries.append((index, reason)))
+    return result, retries
+
+
 def test_finishes_with_answer_and_complete_trace(scripted, encyclopedia_tools, pm):
     backend = scripted(
         " I need both dates.\nAction 1: search[Arthur's Magazine]\nObservation 1: invented",
@@ -95,10 +102,7 @@ def test_a_repeated_action_is_generated_again_excluding_the_actions_taken(
         " done\nAction 3: finish[Arthur's Magazine]",
         supports_grammar=True,
     )
-    retries = []
-    result = make_agent(backend, encyclopedia_tools, pm).run(
-        QUESTION, on_retry=lambda index, reason: retries.append((index, reason))
-    )
+    result, retries = run_noting_retries(make_agent(backend, encyclopedia_tools, pm))
     reason = "search[Arthur's Magazine] was done already; generating a different action"
     assert retries == [(2, reason)]
     excluding = backend.grammars[2]
@@ -308,10 +312,7 @@ def test_malformed_step_is_repaired_under_the_grammar(scripted, encyclopedia_too
         " done\nAction 2: finish[Arthur's Magazine]",
         supports_grammar=True,
     )
-    retries = []
-    result = make_agent(backend, encyclopedia_tools, pm).run(
-        QUESTION, on_retry=lambda index, reason: retries.append((index, reason))
-    )
+    result, retries = run_noting_retries(make_agent(backend, encyclopedia_tools, pm))
     assert retries == [(1, retries[0][1])] and "grammar" in retries[0][1]
     assert backend.grammars[0] is None  # unconstrained first
     assert backend.grammars[1] is not None and "search-call" in backend.grammars[1]
