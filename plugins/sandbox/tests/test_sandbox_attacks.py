@@ -697,13 +697,19 @@ def _limit(proc: Path, name: str) -> list[str] | None:
 
 
 def _snapshot(proc: Path) -> dict[str, Any] | None:
-    """Limits, status, open fds and cwd of ``proc`` read together; ``None`` if it vanished."""
+    """Limits, status, open fds, cwd and the cwd's entries of ``proc`` read together.
+
+    ``None`` if the process or its job directory vanished meanwhile: the worker may replace the
+    armed process (and remove its directory) between two readings.
+    """
     try:
+        cwd = os.readlink(proc / "cwd")
         return {
             "limits": (proc / "limits").read_text(),
             "status": (proc / "status").read_text(),
             "fds": os.listdir(proc / "fd"),
-            "cwd": os.readlink(proc / "cwd"),
+            "cwd": cwd,
+            "cwd_entries": os.listdir(cwd),
         }
     except (FileNotFoundError, ProcessLookupError):
         return None
@@ -739,4 +745,4 @@ def test_each_job_process_runs_under_operating_system_limits(fresh_sandbox):
     assert len(snap["fds"]) == 5  # /dev/null as 0-2, and its own two pipe ends
     cwd = snap["cwd"]
     assert "agentcore-sandbox-" in cwd and cwd != os.getcwd()
-    assert os.listdir(cwd) == []
+    assert snap["cwd_entries"] == []
