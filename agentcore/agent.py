@@ -15,15 +15,26 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from agentcore.approvals import ApprovalPolicy, approval_policy, decide
 from agentcore.backends import LLMBackend, RetryCallback, TokenCallback
+from agentcore.checkpoints import (
+    RUNNING,
+    Checkpoint,
+    Checkpointer,
+    CheckpointError,
+    mark_live,
+)
 from agentcore.defaults import DEFAULT_BACKEND
 from agentcore.errors import AgentcoreError, ConfigError, RunCancelled
 from agentcore.guardrails import Guardrails, RunContext, RunRefused
 from agentcore.models import (
     Completion,
+    Decision,
     GenerationConfig,
+    PendingAction,
     PromptFit,
     PromptTurns,
+    RunBudget,
     RunInfo,
     RunResult,
     RunStatus,
@@ -32,12 +43,14 @@ from agentcore.models import (
 )
 from agentcore.plugins import AgentcorePluginManager, get_plugin_manager
 from agentcore.prompts import PromptTemplate, fit_prompt, load_prompt
-from agentcore.run import Run
+from agentcore.run import BudgetSpent, Run, RunPaused
 from agentcore.tools import ToolContext
 from agentcore.untrusted import Markers, PromptGuard
 
 if TYPE_CHECKING:
     from agentcore.memory import Conversation
+    from agentcore.run_store import RunStore
+    from agentcore.specs import AgentSpec
 
 log = logging.getLogger(__name__)
 #: What a run id given by the caller may be: safe in a URL, a file name and a log line.
@@ -99,8 +112,21 @@ class Agent:
         settings: dict[str, Any] | None = None,
         plugin_manager: AgentcorePluginManager | None = None,
         keep_prompts: bool = False,
+        checkpoints: RunStore | str | None = None,
+        budget: RunBudget | dict[str, Any] | None = None,
+        approval: ApprovalPolicy | dict[str, Any] | list[str] | None = None,
     ) -> None:
+        """``checkpoints`` makes runs durable: each step is committed to that run store (an
+        object, or a location such as ``runs.duckdb``), and :meth:`resume` continues a run
+        that stopped. ``budget`` limits each run's tokens and time (:class:`RunBudget`);
+        ``approval`` names tool calls that wait for a person
+        (:class:`~agentcore.approvals.ApprovalPolicy`, or a list of tool names)."""
         self.pm = plugin_manager or get_plugin_manager()
+        self.budget = _budget(budget)
+        self.approval = approval_policy(approval)
+        self.spec: AgentSpec | None = None
+        """The :class:`~agentcore.specs.AgentSpec` this agent was built from, if it was
+        (checkpoints keep it, so the command line can rebuild the agent to resume a run)."""
         self.generation = self._resolve_generation(generation)
         self.template = (
             prompt
@@ -114,6 +140,7 @@ class Agent:
         self._active: set[Run] = set()
         self._active_lock = threading.Lock()
         self._resolve_parts()
+        self.checkpointer = self._resolve_checkpoints(checkpoints)
         # last: loading a model is what costs, so every other mistake is found before it
         self.backend = self._resolve_backend(backend, model, backend_options or {})
 
@@ -125,6 +152,32 @@ class Agent:
         Called before the backend is built, so a misspelt tool or a missing index is
         reported before a model is loaded. ``self.backend`` does not exist yet here.
         """
+
+    def _resolve_checkpoints(self, checkpoints: RunStore | str | None) -> Checkpointer | None:
+        if checkpoints is None:
+            return None
+        if isinstance(checkpoints, str):
+            from agentcore.run_store import open_run_store
+
+            checkpoints = open_run_store(checkpoints)
+        for method in ("save_checkpoint", "get_checkpoint"):
+            if not callable(getattr(checkpoints, method, None)):
+                raise ConfigError(
+                    f"checkpoints: {checkpoints!r} is not a run store (it has no {method}); "
+                    "give a location such as runs.duckdb or a RunStore"
+                )
+        return Checkpointer(checkpoints, self._identity)
+
+    def _identity(self) -> dict[str, Any]:
+        """What each checkpoint records of this agent, and a resume must find the same."""
+        return {
+            "agent_kind": self.kind,
+            "agent_spec": self.spec.model_dump(exclude_unset=True) if self.spec else None,
+            "generation": self.generation.model_dump(mode="json"),
+            "model": self.backend.model_name,
+            "model_sha256": self.backend.model_sha256,
+            "prompt_sha256": self.template.sha256(),
+        }
 
     def _resolve_backend(
         self, backend: str | LLMBackend, model: str | None, options: dict[str, Any]
@@ -194,6 +247,195 @@ class Agent:
             for run in self._active:
                 run.cancel.set()
 
+    # -- durable runs -------------------------------------------------------------------------
+
+    def resume(
+        self,
+        run_id: str,
+        *,
+        decision: Decision | None = None,
+        extra_steps: int | None = None,
+        on_token: TokenCallback | None = None,
+        on_retry: RetryCallback | None = None,
+    ) -> RunResult:
+        """Continue a stopped run from its last committed step and return its result.
+
+        The run may be ``lost`` (its process died), ``cancelled``, ``paused`` (give the
+        person's ``decision``, or use :meth:`approve` / :meth:`reject`), ``max_steps``
+        (``extra_steps`` more, by default this agent's ``max_steps``) or ``budget``. The
+        agent must be configured as the run's was (kind, model and its SHA-256, prompt);
+        anything else is a :class:`~agentcore.checkpoints.CheckpointError` and the stored
+        run is left as it is.
+        """
+        stream = self.resume_stream(
+            run_id, decision=decision, extra_steps=extra_steps, on_token=on_token,
+            on_retry=on_retry,
+        )  # fmt: skip
+        return stream.result
+
+    def resume_stream(
+        self,
+        run_id: str,
+        *,
+        decision: Decision | None = None,
+        extra_steps: int | None = None,
+        on_token: TokenCallback | None = None,
+        on_retry: RetryCallback | None = None,
+    ) -> RunStream:
+        """Like :meth:`resume`, with the new steps iterated as they complete."""
+        checkpoint = self._checkpoint(run_id)
+        run = self._resumed_run(checkpoint, decision, extra_steps)
+        run.on_token, run.on_retry = on_token, on_retry
+        return RunStream(self._lifecycle(run), run)
+
+    def pending(self, run_id: str) -> PendingAction | None:
+        """The tool call a paused run waits on (``None`` if it waits on nothing)."""
+        checkpoint = self._checkpoint(run_id)
+        return checkpoint.record.pending if checkpoint.status == RunStatus.PAUSED else None
+
+    def approve(
+        self, run_id: str, *, arguments: dict[str, Any] | None = None, by: str = "", **options: Any
+    ) -> RunResult:
+        """Approve the paused run's pending call (with edited ``arguments``, if given) and
+        resume the run; ``by`` names who approved, kept with the run."""
+        return self._decide(run_id, "approve", arguments=arguments, by=by, **options)
+
+    def reject(self, run_id: str, reason: str = "", *, by: str = "", **options: Any) -> RunResult:
+        """Reject the paused run's pending call and resume: the model is told ``reason``."""
+        return self._decide(run_id, "reject", reason=reason, by=by, **options)
+
+    def _decide(self, run_id: str, verdict: str, **options: Any) -> RunResult:
+        pending = self.pending(run_id)
+        if pending is None:
+            raise CheckpointError(f"run {run_id} is not paused; there is nothing to decide")
+        fields = {k: options.pop(k) for k in ("arguments", "reason", "by") if k in options}
+        return self.resume(run_id, decision=decide(pending, verdict, **fields), **options)
+
+    def _checkpoint(self, run_id: str) -> Checkpoint:
+        if self.checkpointer is None:
+            raise ConfigError(
+                "this agent has no checkpoints: build it with checkpoints=STORE (the run "
+                "store its runs were committed to) to resume or approve a run"
+            )
+        return self.checkpointer.load(run_id)
+
+    resumable = False
+    """Whether this kind's loop can continue a stored run (ReAct's and chat's can)."""
+
+    def _resumed_run(
+        self, checkpoint: Checkpoint, decision: Decision | None, extra_steps: int | None
+    ) -> Run:
+        """A run rebuilt from ``checkpoint``, ready for the lifecycle; checked first."""
+        if not self.resumable:
+            raise CheckpointError(
+                f"a {self.kind} run cannot be resumed (its loop is one call or one program: "
+                "run it again); react and chat runs can"
+            )
+        self._check_same_agent(checkpoint)
+        record = checkpoint.record.model_copy(deep=True)
+        status = checkpoint.status
+        run = self._new_run(
+            record.input, run_id=record.run_id, **self._resume_run_options(checkpoint)
+        )
+        run.record = record
+        run.held_checkpointer, run.checkpointer = run.checkpointer, None
+        run.earlier_s = record.duration_s
+        run.step_limit = checkpoint.max_steps or run.step_limit
+        record.resumed += 1
+        record.error = None
+        record.status = RunStatus.ERROR
+        if status in (RunStatus.MAX_STEPS, RunStatus.BUDGET) and record.steps:
+            if record.steps[-1].kind == "final":  # the answer asked for at the end: asked again
+                record.steps.pop()
+            record.answer = None
+        if status == RunStatus.MAX_STEPS and run.step_limit is not None:
+            run.step_limit += extra_steps if extra_steps is not None else run.step_limit
+        pending = record.pending
+        if status == RunStatus.PAUSED:
+            if pending is None:
+                raise CheckpointError(f"run {record.run_id} is paused but names no pending call")
+            if decision is None:
+                raise CheckpointError(
+                    f"run {record.run_id} waits for a decision on {pending.tool} "
+                    f"{pending.arguments}: approve or reject it (Agent.approve / Agent.reject, "
+                    f"or agentcore runs approve|reject {record.run_id})"
+                )
+            if (decision.step_index, decision.tool) != (pending.step_index, pending.tool):
+                raise CheckpointError(
+                    f"the decision is for step {decision.step_index} ({decision.tool}) but run "
+                    f"{record.run_id} waits on step {pending.step_index} ({pending.tool})"
+                )
+            record.decisions.append(decision)
+            run.resume, run.decision = pending.step, decision
+            run.resume_reason = pending.reason
+        elif decision is not None:
+            raise CheckpointError(f"run {record.run_id} is {status}, not paused: no decision")
+        elif checkpoint.in_flight is not None:
+            # the process died while this call ran: take the step again, and the tool's
+            # effect says whether it may be redone (:meth:`_gate`)
+            run.resume, run.resume_reason = checkpoint.in_flight.step, "unknown_outcome"
+        record.pending = None
+        return run
+
+    def _resume_run_options(self, checkpoint: Checkpoint) -> dict[str, Any]:
+        """Extra :meth:`_new_run` options a loop needs to rebuild a run (chat: its conversation)."""
+        return {}
+
+    def _check_same_agent(self, checkpoint: Checkpoint) -> None:
+        """Refuse to resume a run with an agent unlike the one that ran it."""
+        run_id = checkpoint.run_id
+        theirs = {
+            "kind": (checkpoint.agent_kind, self.kind),
+            "model": (checkpoint.model, self.backend.model_name),
+            "prompt": (checkpoint.prompt_sha256, self.template.sha256()),
+        }
+        if checkpoint.model_sha256 and self.backend.model_sha256:
+            theirs["model file SHA-256"] = (checkpoint.model_sha256, self.backend.model_sha256)
+        for what, (stored, now) in theirs.items():
+            if stored != now:
+                raise CheckpointError(
+                    f"run {run_id} ran with {what} {_short(stored)}, this agent has "
+                    f"{_short(now)}; resume it with the agent it ran on (the stored run is "
+                    "unchanged)"
+                )
+
+    def _gate(self, run: Run, step: Step, tool: str, arguments: dict[str, Any]):
+        """Whether a tool call may run now: its arguments (a person may have edited them),
+        or the rejection's result; raises :class:`RunPaused` when a person must decide.
+
+        Also commits the step as *in flight* before the call, so a crash during it is known.
+        """
+        resumed = run.resume is not None and run.resume.index == step.index
+        decision = run.decision if resumed else None
+        reason = run.resume_reason if resumed else "approval"
+        needs_person = self._requires_approval(tool, arguments) or (
+            resumed and reason == "unknown_outcome" and self._effect(tool) == "side_effect"
+        )
+        if needs_person and decision is None:
+            pending = PendingAction(
+                step_index=step.index, tool=tool, arguments=arguments, thought=step.thought,
+                reason=reason if resumed else "approval", step=step,
+            )  # fmt: skip
+            raise RunPaused(pending)
+        if decision is not None and decision.verdict == "reject":
+            from agentcore.approvals import rejected
+
+            return rejected(decision, reason)
+        if decision is not None and decision.arguments is not None:
+            arguments = decision.arguments
+        run.tools.call_key = f"{run.run_id}-{step.index}-{tool}"
+        in_flight = PendingAction(
+            step_index=step.index, tool=tool, arguments=arguments, thought=step.thought, step=step
+        )
+        run.commit(RUNNING, in_flight)
+        return arguments
+
+    def _requires_approval(self, tool: str, arguments: dict[str, Any]) -> bool:
+        return self.approval.requires(tool, arguments)
+
+    def _effect(self, tool: str) -> str:
+        return "idempotent"
+
     def tool_names(self) -> list[str]:
         return []
 
@@ -249,13 +491,22 @@ class Agent:
             state={} if tool_state is None else tool_state,
             conversation=conversation,
         )
-        return Run(record=record, tools=tools, on_token=on_token, on_retry=on_retry)
+        return Run(
+            record=record,
+            tools=tools,
+            on_token=on_token,
+            on_retry=on_retry,
+            step_limit=getattr(self, "max_steps", None),
+            budget=self.budget,
+            checkpointer=self.checkpointer,
+        )
 
     def _lifecycle(self, run: Run) -> Iterator[Step]:
         record = run.record
         started = time.perf_counter()
         with self._active_lock:
             self._active.add(run)
+        mark_live(run.run_id, True)
         run.guardrails = Guardrails(self.pm, self._guardrail_context(run))
         self._emit(
             run,
@@ -272,15 +523,28 @@ class Agent:
             ),
         )
         try:
-            run.guardrails.check_input()
+            if not record.resumed:  # a resumed run's input passed the check when it began
+                run.guardrails.check_input()
+            run.commit(RUNNING)
+            run.raise_if_over_budget()
             for step in self._loop(run):
                 record.steps.append(step)
                 record.usage = record.usage + step.usage
+                run.commit(RUNNING)
                 self._emit(run, "on_step", run_id=record.run_id, step=step)
                 yield step
                 run.raise_if_cancelled()
                 run.guardrails.raise_if_refused()
+                if record.status is not RunStatus.FINISHED:
+                    run.raise_if_over_budget()
             run.guardrails.check_output()
+        except RunPaused as exc:
+            record.status = RunStatus.PAUSED
+            record.pending = exc.pending
+            record.error = None
+        except BudgetSpent as exc:
+            record.status = RunStatus.BUDGET
+            record.error = str(exc)
         except RunRefused as exc:
             record.status = RunStatus.REFUSED
             record.error = str(exc)
@@ -294,8 +558,13 @@ class Agent:
             record.status = RunStatus.ERROR
             record.error = f"{type(exc).__name__}: {exc}"
         finally:
-            record.duration_s = time.perf_counter() - started
+            record.duration_s = run.earlier_s + time.perf_counter() - started
+            try:
+                run.commit(record.status.value)
+            except CheckpointError as exc:
+                record.warnings.append(f"{exc} (the store holds the run as of its last commit)")
             run.done = True
+            mark_live(run.run_id, False)
             with self._active_lock:
                 self._active.discard(run)
             log.info(
@@ -423,6 +692,7 @@ class Agent:
         its steps do not all replay the same random stream, and the run repeats as a whole.
         """
         run.raise_if_cancelled()
+        run.raise_if_over_budget()
         if config.seed is not None and not config.is_greedy:
             config = config.model_copy(update={"seed": (config.seed + step_index) % 2**32})
         self._emit(
@@ -469,3 +739,16 @@ class Agent:
             finish_reason=completion.finish_reason,
             **fields,
         )
+
+
+def _budget(value: RunBudget | dict[str, Any] | None) -> RunBudget | None:
+    if value is None or isinstance(value, RunBudget):
+        return value
+    from agentcore.options import validate_options
+
+    return validate_options(RunBudget, value, where="budget")
+
+
+def _short(value: str | None) -> str:
+    text = str(value or "(none)")
+    return f"{text[:12]}…" if len(text) == 64 else repr(text)

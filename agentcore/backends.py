@@ -44,6 +44,9 @@ class LLMBackend(ABC):
 
     name: str = "backend"
     model_name: str = ""
+    model_sha256: str | None = None
+    """The SHA-256 of the model file, where there is one (a durable run records it, and a
+    resume with another file is refused); ``None`` for a model served by name."""
     context_window: int = 4096
     supports_grammar: bool = False
     accepts_turns: bool = False

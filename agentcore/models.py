@@ -163,6 +163,14 @@ class Completion(Record):
     model: str = ""
 
 
+ToolEffect = Literal["idempotent", "keyed", "side_effect"]
+"""What redoing a tool call does, for a resumed run whose call's outcome was not recorded:
+``idempotent`` — nothing new (a search), so it is redone; ``keyed`` — the tool passes
+``ToolContext.call_key`` (the same on a redo) to a service that makes the effect once (an
+idempotency key), so it is redone; ``side_effect`` — it may act twice (an email), so the
+run pauses and a person decides."""
+
+
 class ToolSpec(Record):
     """How a tool presents itself to a model and to validation.
 
@@ -176,6 +184,8 @@ class ToolSpec(Record):
     parameters: dict[str, Any]
     string_argument: str | None = None
     timeout_s: float | None = None
+    effect: ToolEffect = "idempotent"
+    requires_approval: bool = False
 
     def usage(self) -> str:
         """The action syntax a model should write for this tool."""
@@ -269,6 +279,12 @@ class RunStatus(StrEnum):
     CANCELLED = "cancelled"
     REFUSED = "refused"
     """A guardrail refused the input, the answer or a tool call; ``error`` says which and why."""
+    PAUSED = "paused"
+    """The run waits for a person: ``pending`` names the tool call to approve or reject."""
+    BUDGET = "budget"
+    """A token or time budget ran out (:class:`RunBudget`); ``error`` says which."""
+    LOST = "lost"
+    """The process running it died; a checkpointed run can be resumed from its last step."""
 
 
 VerdictAction = Literal["pass", "rewrite", "refuse", "block"]
@@ -343,6 +359,71 @@ class PromptFit(Record):
     """Where the part that asks the question starts in ``prompt`` (the head comes before)."""
 
 
+PendingReason = Literal["approval", "unknown_outcome"]
+
+
+class PendingAction(Record):
+    """A tool call the run stopped before (status ``paused``), waiting for a decision.
+
+    ``reason`` is ``approval`` (the tool or the approval policy asks a person first) or
+    ``unknown_outcome`` (the process died while a ``side_effect`` tool ran: whether it took
+    effect is not known, so it is not redone without a person's word). ``step`` is the step
+    as the model wrote it (thought, action); ``thought`` repeats its thought for display.
+    """
+
+    step_index: int
+    tool: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    thought: str | None = None
+    reason: PendingReason = "approval"
+    step: Step
+
+
+class Decision(Record):
+    """A person's answer to a :class:`PendingAction`, kept with the run.
+
+    ``approve`` runs the call — with ``arguments`` instead, when given (an edit);
+    ``reject`` does not, and ``reason`` becomes the observation the model sees.
+    """
+
+    step_index: int
+    tool: str
+    verdict: Literal["approve", "reject"]
+    arguments: dict[str, Any] | None = None
+    reason: str | None = None
+    by: str = ""
+    at: float = Field(default_factory=time.time)
+
+
+class RunBudget(Record):
+    """Per-run limits besides the step budget; a run past one ends with status ``budget``.
+
+    Checked after every step and before every model call: ``prompt_tokens`` counts prompt
+    tokens the backend evaluated (KV-prefix reuse makes them far fewer than sent),
+    ``completion_tokens`` tokens generated, ``wall_s`` seconds since the run started.
+    """
+
+    prompt_tokens: int | None = Field(None, ge=1)
+    completion_tokens: int | None = Field(None, ge=1)
+    wall_s: float | None = Field(None, gt=0)
+
+    def exceeded(self, usage: Usage, elapsed_s: float) -> str | None:
+        """Which limit ``usage`` and ``elapsed_s`` went past, in words; ``None`` if none."""
+        if self.prompt_tokens is not None and usage.prompt_tokens_evaluated >= self.prompt_tokens:
+            return (
+                f"the prompt-token budget is spent: {usage.prompt_tokens_evaluated} prompt "
+                f"tokens evaluated, limit {self.prompt_tokens}"
+            )
+        if self.completion_tokens is not None and usage.completion_tokens >= self.completion_tokens:
+            return (
+                f"the completion-token budget is spent: {usage.completion_tokens} tokens "
+                f"generated, limit {self.completion_tokens}"
+            )
+        if self.wall_s is not None and elapsed_s >= self.wall_s:
+            return f"the time budget is spent: {elapsed_s:.1f} s, limit {self.wall_s:g} s"
+        return None
+
+
 class RunResult(Record):
     """The complete record of one agent run. Always produced, whatever happened."""
 
@@ -364,6 +445,12 @@ class RunResult(Record):
     guardrails: list[GuardrailEvent] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
     """Plugin failures during the run (an event hook that raised); the run went on."""
+    pending: PendingAction | None = None
+    """With status ``paused``: the tool call waiting for approval."""
+    decisions: list[Decision] = Field(default_factory=list)
+    """Approvals and rejections given during the run, and by whom."""
+    resumed: int = 0
+    """How many times the run was resumed (``Agent.resume``)."""
 
 
 class RunInfo(Record):

@@ -45,6 +45,17 @@ class PromptTemplate:
     exemplar_separator: str = "\n"
     extras: Mapping[str, str] = field(default_factory=dict)
 
+    def sha256(self) -> str:
+        """A hash of everything the prompts are made from (a resumed run checks it)."""
+        import hashlib
+        import json
+
+        parts = [
+            self.instructions, list(self.exemplars), self.question, self.exemplar_separator,
+            sorted(self.extras.items()),
+        ]  # fmt: skip
+        return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+
     def extra(self, key: str, **values: Any) -> str:
         """Fill in one of the prompt's extra texts (e.g. the final-answer nudge)."""
         try:

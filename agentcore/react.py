@@ -80,6 +80,7 @@ class ReActAgent(Agent):
     """
 
     kind = "react"
+    resumable = True
     default_prompt = "react/wikipedia"
     default_generation = GenerationConfig(max_new_tokens=160, temperature=0.0)
     reply_tools: ClassVar[dict[str, str]] = {FINISH: "answer"}
@@ -154,6 +155,12 @@ class ReActAgent(Agent):
                 raise ConfigError("'finish' is reserved for the final answer; rename the tool")
             self.tools[tool_obj.name] = tool_obj
         self.specs: dict[str, ToolSpec] = {name: t.spec for name, t in self.tools.items()}
+        unknown = sorted(self.approval.names() - set(self.tools))
+        if unknown:
+            raise ConfigError(
+                f"approval names {', '.join(unknown)}, not tools of this agent (its tools: "
+                f"{', '.join(self.tools) or 'none'})"
+            )
 
     def _resolve_tool(self, item: str | Tool) -> Tool:
         """A tool given by object or by registered name; anything else is a clear error."""
@@ -211,39 +218,128 @@ class ReActAgent(Agent):
         history = self._history(run, config)
         seen: dict[str, tuple[int, str]] = {}
         grammar = self.grammar()
-        first = 1
-        opening = self._opening_step(run)
+        first = self._restore(run, history, seen)
+        opening = self._opening_step(run) if first == 1 else None
         if opening is not None:
             step, parsed = opening
             self._take(run, step, parsed, seen)
-            observation = self._shorten(step.observation or "")
-            history.add(1, parsed, observation, self.guard.as_data(observation, step.sanitized))
+            self._remember(history, step, parsed, finished=False)
             yield step
             first = 2
-        for index in range(first, self.max_steps + 1):
+        limit = run.step_limit or self.max_steps
+        for index in range(first, limit + 1):
             prompt = history.prompt(index)
             if not self._fits(prompt, config):
                 run.note(f"context window full before step {index}")
                 break
             turns = history.turns(index) if self.backend.accepts_turns else None
-            step, parsed = self._complete_step(run, index, prompt, config, grammar, turns)
-            if self._repeated(parsed, seen):
-                step, parsed = self._different_step(run, step, parsed, prompt, config, turns)
+            if run.resume is not None and run.resume.index == index:
+                step, parsed = self._retaken(run, run.resume, prompt)
+            else:
+                step, parsed = self._complete_step(run, index, prompt, config, grammar, turns)
+                if self._repeated(parsed, seen):
+                    step, parsed = self._different_step(run, step, parsed, prompt, config, turns)
             finished = self._take(run, step, parsed, seen)
-            observation = None if finished else self._shorten(step.observation or "")
-            cleaned = None
-            action = parsed.action
-            tool_output = action is not None and action.tool not in self.reply_tools
-            if observation is not None and tool_output:
-                # What a tool returned is data (also when quoted in the repeated-action note):
-                # cleaned, on one line, it can neither become special tokens nor forge a step
-                # (agentcore.untrusted). The engine's own format help goes in as written.
-                cleaned = self.guard.as_data(observation, step.sanitized)
-            history.add(index, parsed, observation, cleaned)
+            self._remember(history, step, parsed, finished)
             yield step
             if finished:
                 return
         yield from self._final_answer(run, history, config)
+
+    def _remember(
+        self, history: History, step: Step, parsed: ParsedStep, finished: bool, fresh: bool = True
+    ) -> None:
+        """Add a taken step to the history (``fresh=False``: a stored step, replayed)."""
+        observation = None if finished else self._shorten(step.observation or "")
+        cleaned = None
+        action = parsed.action
+        if observation is not None and action is not None and action.tool not in self.reply_tools:
+            # What a tool returned is data (also when quoted in the repeated-action note):
+            # cleaned, on one line, it can neither become special tokens nor forge a step
+            # (agentcore.untrusted). The engine's own format help goes in as written.
+            cleaned = self.guard.as_data(observation, step.sanitized if fresh else [])
+        history.add(step.index, parsed, observation, cleaned)
+
+    # -- resuming ----------------------------------------------------------------------------
+
+    def _restore(self, run: Run, history: History, seen: dict[str, tuple[int, str]]) -> int:
+        """Replay a resumed run's stored steps into ``history``; the next step's index.
+
+        Each stored prompt hash is checked against the prompt rebuilt here, so a changed
+        prompt file or setting is an error before anything runs (or is committed). Commits
+        start again only once this passed (:meth:`Run.restored`).
+        """
+        steps = run.record.steps
+        for step in steps:
+            parsed = self._reparsed(run, step, history)
+            action = parsed.action
+            if step.tool_result is not None and action is not None:
+                seen[action.key()] = (step.index, step.tool_result.observation)
+            self._remember(history, step, parsed, finished=False, fresh=False)
+        if run.resume is not None:
+            self._reparsed(run, run.resume, history)
+        run.restored()
+        return steps[-1].index + 1 if steps else 1
+
+    def _reparsed(self, run: Run, step: Step, history: History) -> ParsedStep:
+        """A stored step parsed as when it was taken; checked against what the run stored."""
+        from agentcore.checkpoints import CheckpointError
+
+        if not step.prompt_sha256 and step.index == 1 and self.opening_tool is not None:
+            opening = self._opening_step(run)
+            assert opening is not None
+            parsed = opening[1]
+        else:
+            if step.prompt_sha256 != Step.hash_prompt(history.prompt(step.index)):
+                raise CheckpointError(
+                    f"run {run.run_id}: the prompt of step {step.index}, rebuilt from the stored "
+                    "steps, is not the one the run used: the prompt file, the tools or the "
+                    "agent's settings changed since; resume it with the agent it ran on (the "
+                    "stored run is unchanged)"
+                )
+            parsed = parse_react_step(step.completion, self.specs, self.labels)
+        stored = step.action.key() if step.action is not None else None
+        if (parsed.action.key() if parsed.action is not None else None) != stored:
+            raise CheckpointError(
+                f"run {run.run_id}: step {step.index}'s stored completion no longer parses to "
+                "its action (the prompt's labels changed?); the stored run is unchanged"
+            )
+        return parsed
+
+    def _retaken(self, run: Run, stored: Step, prompt: str) -> tuple[Step, ParsedStep]:
+        """The step a resumed run takes again (pending or in flight), as the model wrote it."""
+        parsed = parse_react_step(stored.completion, self.specs, self.labels)
+        fresh = stored.model_copy(
+            update={"observation": None, "tool_result": None, "tool_s": 0.0, "sanitized": []}
+        )
+        return fresh, parsed
+
+    def _check_same_agent(self, checkpoint) -> None:
+        super()._check_same_agent(checkpoint)
+        from agentcore.checkpoints import CheckpointError
+
+        record = checkpoint.record
+        steps = [*record.steps, *([checkpoint.in_flight.step] if checkpoint.in_flight else [])]
+        if record.pending is not None:
+            steps.append(record.pending.step)
+        used = {s.action.tool for s in steps if s.action is not None and s.kind != "final"}
+        missing = sorted(used - set(self.specs) - set(self.reply_tools))
+        if missing:
+            raise CheckpointError(
+                f"run {checkpoint.run_id} used the tool(s) {', '.join(missing)}, which this agent "
+                f"does not have (its tools: {', '.join(self.specs)}); install them or give them "
+                "to the agent to resume it (the stored run is unchanged)"
+            )
+
+    def _requires_approval(self, tool: str, arguments: dict[str, Any]) -> bool:
+        found = self.tools.get(tool)
+        return bool(found and found.requires_approval) or super()._requires_approval(
+            tool, arguments
+        )
+
+    def _effect(self, tool: str) -> str:
+        found = self.tools.get(tool)
+        return found.effect if found is not None else "idempotent"
 
     def _history(self, run: Run, config: GenerationConfig) -> History:
         """The transcript this loop extends: the prompt, then each step as written."""
@@ -279,7 +375,7 @@ class ReActAgent(Agent):
                 f"{action.tool}[{argument}]."
             )
             return False
-        step.observation, step.tool_result = self._act(run, step.index, action, seen)
+        step.observation, step.tool_result = self._act(run, step, action, seen)
         if step.tool_result is not None:
             step.tool_s = step.tool_result.duration_s
         return False
@@ -439,8 +535,9 @@ class ReActAgent(Agent):
         return retried, again
 
     def _act(
-        self, run: Run, index: int, action: Action, seen: dict[str, tuple[int, str]]
+        self, run: Run, step: Step, action: Action, seen: dict[str, tuple[int, str]]
     ) -> tuple[str, ToolResult | None]:
+        index = step.index
         key = action.key()
         if key in seen:
             earlier, observation = seen[key]
@@ -453,7 +550,11 @@ class ReActAgent(Agent):
             return note, None
         result = self._blocked(run, action.tool, action.arguments, index)
         if result is None:
-            result = self.tools[action.tool].invoke(action.arguments, run.tools)
+            gated = self._gate(run, step, action.tool, action.arguments)
+            if isinstance(gated, ToolResult):
+                result = gated
+            else:
+                result = self.tools[action.tool].invoke(gated, run.tools)
         if not result.ok:
             self._emit(
                 run,
@@ -469,7 +570,7 @@ class ReActAgent(Agent):
 
     def _final_answer(self, run: Run, history: History, config: GenerationConfig) -> Iterator[Step]:
         """The budget is spent: one last call, after the prompt's nudge, asks for the answer."""
-        index = self.max_steps + 1
+        index = (run.step_limit or self.max_steps) + 1
         prompt = history.final_prompt(index)
         final_config = config.model_copy(
             update={

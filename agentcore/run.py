@@ -11,18 +11,32 @@ reads, and a later stage (a server, a resumed run) can build a run from stored p
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from agentcore.errors import RunCancelled
-from agentcore.models import RunResult
+from agentcore.errors import AgentcoreError, RunCancelled
+from agentcore.models import Decision, PendingAction, RunBudget, RunResult, Step
 from agentcore.tools import ToolContext
 
 if TYPE_CHECKING:
     from agentcore.backends import RetryCallback, TokenCallback
+    from agentcore.checkpoints import Checkpointer
     from agentcore.guardrails import Guardrails
     from agentcore.memory import Conversation
+
+
+class RunPaused(Exception):
+    """Raised in a run that must wait for a person: the lifecycle ends it ``paused``."""
+
+    def __init__(self, pending: PendingAction) -> None:
+        super().__init__(f"{pending.tool} waits for approval")
+        self.pending = pending
+
+
+class BudgetSpent(AgentcoreError):
+    """A run went past one of its :class:`~agentcore.models.RunBudget` limits."""
 
 
 @dataclass(eq=False)
@@ -46,6 +60,23 @@ class Run:
     guardrails: Guardrails | None = None
     done: bool = False
     """Set when the run has ended and ``record`` holds its final status."""
+    step_limit: int | None = None
+    """The loop's step budget for this run (a resumed ``max_steps`` run gets more)."""
+    budget: RunBudget | None = None
+    checkpointer: Checkpointer | None = None
+    """Commits the run after each step (``None``: the agent has no checkpoints)."""
+    held_checkpointer: Checkpointer | None = None
+    """A resumed run's checkpointer until its stored steps are checked (:meth:`restored`)."""
+    resume: Step | None = None
+    """A resumed run's step to take again first: the call that was pending or in flight."""
+    resume_reason: str = "approval"
+    """Why that step is taken again: ``approval`` (it was paused) or ``unknown_outcome``."""
+    decision: Decision | None = None
+    """A person's answer to the resumed run's pending call."""
+    started: float = field(default_factory=time.perf_counter)
+    """When this process began (or resumed) the run, for the time budget."""
+    earlier_s: float = 0.0
+    """Seconds the run spent before it was resumed."""
 
     @property
     def run_id(self) -> str:
@@ -63,6 +94,28 @@ class Run:
     def raise_if_cancelled(self) -> None:
         if self.cancel.is_set():
             raise RunCancelled
+
+    def raise_if_over_budget(self) -> None:
+        """End the run (status ``budget``) if it went past one of its limits."""
+        if self.budget is None:
+            return
+        spent = self.budget.exceeded(self.record.usage, self.elapsed_s())
+        if spent is not None:
+            raise BudgetSpent(spent)
+
+    def elapsed_s(self) -> float:
+        return self.earlier_s + time.perf_counter() - self.started
+
+    def restored(self) -> None:
+        """A resumed run's stored steps checked out: commits may start (the lifecycle holds
+        them back until then, so a resume that fails its checks leaves the store as it was)."""
+        if self.held_checkpointer is not None:
+            self.checkpointer, self.held_checkpointer = self.held_checkpointer, None
+
+    def commit(self, status: str, in_flight: PendingAction | None = None) -> None:
+        """Commit the run to its checkpoints, if it has any (:mod:`agentcore.checkpoints`)."""
+        if self.checkpointer is not None:
+            self.checkpointer.commit(self, status, in_flight)
 
     def retrying(self, step_index: int, reason: str) -> None:
         """Tell the caller that step ``step_index``'s streamed text is being redone."""

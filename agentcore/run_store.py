@@ -6,7 +6,8 @@ reading a conversation work after a restart and across replicas that share one s
 Backends are plugins (``register_run_stores``): the store plugin's ``duckdb`` (one file, one
 process) and the postgres plugin's ``postgresql`` (one database, many replicas).
 
-Every backend is a :class:`RunStore`. The SQL they share — four tables, the upserts, the
+Every backend is a :class:`RunStore`. It also keeps durable runs' checkpoints
+(:mod:`agentcore.checkpoints`). The SQL they share — five tables, the upserts, the
 filters, the ``lost`` marking — is :class:`SqlRunStore`; a backend supplies a connection
 and its parameter style. A replica names itself (``replica``): when it starts, the runs it
 had queued or running are marked :data:`LOST` — never silently dropped, and never another
@@ -108,6 +109,12 @@ class RunStore(Protocol):
 
     def sessions(self) -> list[str]: ...
 
+    def save_checkpoint(self, run_id: str, status: str, body: str) -> None:
+        """Insert or replace a durable run's checkpoint (:mod:`agentcore.checkpoints`)."""
+
+    def get_checkpoint(self, run_id: str) -> str | None:
+        """The checkpoint JSON stored for ``run_id``, or ``None``."""
+
     def close(self) -> None: ...
 
 
@@ -141,6 +148,12 @@ SCHEMA = (
         note TEXT,
         key_id TEXT,
         given_at DOUBLE PRECISION NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS run_checkpoints (
+        run_id TEXT PRIMARY KEY,
+        status TEXT NOT NULL,
+        updated_at DOUBLE PRECISION NOT NULL,
+        body TEXT NOT NULL
     )""",
     """CREATE TABLE IF NOT EXISTS served_conversations (
         conversation_id TEXT PRIMARY KEY,
@@ -343,6 +356,25 @@ class SqlRunStore:
                 "WHERE memory IS NOT NULL ORDER BY 1",
             ).fetchall()
         return [row[0] for row in rows]
+
+    # -- checkpoints (agentcore.checkpoints) -------------------------------------------------
+
+    def save_checkpoint(self, run_id: str, status: str, body: str) -> None:
+        with self.connection() as con:
+            self._execute(
+                con,
+                "INSERT INTO run_checkpoints VALUES (?, ?, ?, ?) ON CONFLICT (run_id) DO UPDATE "
+                "SET status = excluded.status, updated_at = excluded.updated_at, "
+                "body = excluded.body",
+                (run_id, status, time.time(), body),
+            )
+
+    def get_checkpoint(self, run_id: str) -> str | None:
+        with self.connection() as con:
+            row = self._execute(
+                con, "SELECT body FROM run_checkpoints WHERE run_id = ?", (run_id,)
+            ).fetchone()
+        return None if row is None else str(row[0])
 
     def close(self) -> None:
         """Release connections (a backend that holds some overrides this)."""

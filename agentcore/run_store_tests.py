@@ -198,6 +198,18 @@ class RunStoreContract:
         assert store.get_conversation("s1").agent == "chat"  # type: ignore[union-attr]
         assert store.load("s1") == memory
 
+    # -- checkpoints (durable runs) -----------------------------------------------------------
+
+    def test_a_checkpoint_is_replaced_at_each_commit_and_survives_reopening(
+        self, store: RunStore, reopen: Reopen
+    ) -> None:
+        assert store.get_checkpoint("r-1") is None
+        store.save_checkpoint("r-1", "running", '{"step": 1}')
+        store.save_checkpoint("r-1", "paused", '{"step": 2, "text": "O\'Brien; DROP TABLE x"}')
+        store.save_checkpoint("r-2", "running", '{"step": 1}')
+        assert store.get_checkpoint("r-1") == '{"step": 2, "text": "O\'Brien; DROP TABLE x"}'
+        assert reopen().get_checkpoint("r-2") == '{"step": 1}'
+
     # -- durability ---------------------------------------------------------------------------
 
     def test_everything_is_there_after_reopening(self, store: RunStore, reopen: Reopen) -> None:

@@ -26,11 +26,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic.errors import PydanticInvalidForJsonSchema, PydanticSchemaGenerationError
 
 from agentcore.errors import ConfigError
-from agentcore.models import ToolResult, ToolSpec
+from agentcore.models import ToolEffect, ToolResult, ToolSpec
 from agentcore.options import format_validation_error
 from agentcore.tool_workers import CallTimedOut, call_with_time_limit
 
 DEFAULT_TIMEOUT_S = 30.0
+TOOL_EFFECTS: tuple[ToolEffect, ...] = ("idempotent", "keyed", "side_effect")
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -52,6 +53,9 @@ class ToolContext:
     state: dict[str, Any] = field(default_factory=dict)
     conversation: Any = None
     """The :class:`~agentcore.memory.Conversation` when a chat agent calls the tool."""
+    call_key: str = ""
+    """A key naming the current tool call, the same when a resumed run redoes it: a
+    ``keyed`` tool sends it as the idempotency key of the effect it asks for."""
 
     def setting(self, section: str, key: str, default: Any = None) -> Any:
         value = self.settings.get(section, {})
@@ -72,8 +76,16 @@ class Tool:
         name: str | None = None,
         description: str | None = None,
         timeout_s: float | None = DEFAULT_TIMEOUT_S,
+        effect: ToolEffect = "idempotent",
+        requires_approval: bool = False,
     ) -> None:
+        if effect not in TOOL_EFFECTS:
+            choices = ", ".join(TOOL_EFFECTS)
+            label = name or fn.__name__
+            raise ValueError(f"tool {label!r}: effect must be {choices}, not {effect!r}")
         self.fn = fn
+        self.effect: ToolEffect = effect
+        self.requires_approval = requires_approval
         self.name = name or fn.__name__
         if not _NAME_RE.match(self.name):
             raise ValueError(
@@ -110,6 +122,8 @@ class Tool:
             parameters=schema,
             string_argument=self._string_argument,
             timeout_s=self.timeout_s,
+            effect=self.effect,
+            requires_approval=self.requires_approval,
         )
 
     def coerce_arguments(self, arguments: Mapping[str, Any] | str) -> dict[str, Any]:
@@ -193,16 +207,30 @@ def tool(
     name: str | None = None,
     description: str | None = None,
     timeout_s: float | None = DEFAULT_TIMEOUT_S,
+    effect: ToolEffect = "idempotent",
+    requires_approval: bool = False,
 ) -> Any:
     """Make a :class:`Tool` from a function: ``@tool`` or ``@tool(name=..., timeout_s=...)``.
 
     The JSON schema comes from the type hints; the description from the
     docstring's first paragraph; per-argument descriptions from an ``Args:``
     section (Google style) or ``:param name:`` lines.
+
+    ``effect`` says what redoing a call does (:data:`~agentcore.models.ToolEffect`: a
+    resumed run redoes an ``idempotent`` or ``keyed`` call whose outcome was lost, and asks
+    before redoing a ``side_effect``); ``requires_approval`` makes every call wait for a
+    person (the run pauses with the call pending).
     """
 
     def wrap(function: Callable[..., Any]) -> Tool:
-        return Tool(function, name=name, description=description, timeout_s=timeout_s)
+        return Tool(
+            function,
+            name=name,
+            description=description,
+            timeout_s=timeout_s,
+            effect=effect,
+            requires_approval=requires_approval,
+        )
 
     return wrap(fn) if fn is not None else wrap
 

@@ -73,6 +73,7 @@ class LlamaCppBackend(LLMBackend):
         threads = opts.n_threads or os.cpu_count() or 2
         self.model_name = name if name in KNOWN_MODELS else path.name
         self.model_path = path
+        self._model_sha256 = KNOWN_MODELS[name].sha256 if name in KNOWN_MODELS else None
         self.context_window = opts.n_ctx
         started = time.perf_counter()
         try:
@@ -94,6 +95,20 @@ class LlamaCppBackend(LLMBackend):
         self._saved: OrderedDict[str, tuple[Any, int]] = OrderedDict()
         self._canonical = 0  # leading cached positions evaluated in whole aligned chunks
         self._special: list[str] | None = None
+
+    @property
+    def model_sha256(self) -> str | None:  # type: ignore[override]
+        """The registry's hash for a known model (verified when assembled); a file given by
+        path is hashed once, on first use (a durable run's first commit)."""
+        if self._model_sha256 is None:
+            import hashlib
+
+            digest = hashlib.sha256()
+            with open(self.model_path, "rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+            self._model_sha256 = digest.hexdigest()
+        return self._model_sha256
 
     # -- tokens ------------------------------------------------------------------------------
 

@@ -30,6 +30,12 @@ def _is_lock_conflict(exc: Exception) -> bool:
     return "lock" in text and ("conflicting" in text or "could not set" in text)
 
 
+def connect_waiting(path: Path, wait_s: float) -> Any:
+    """A connection to ``path``, retried while another process holds the file (``wait_s``)."""
+    with _process_lock:
+        return _connect(path, wait_s)
+
+
 def _connect(path: Path, wait_s: float) -> Any:
     import duckdb
 

@@ -76,11 +76,12 @@ def register_stores(register: Callable[..., None]) -> None:
     )
 
 
-def make_run_store(path: str | Path) -> DuckDBRunStore:
-    """A server's runs, feedback and conversations in a DuckDB file (one process)."""
+def make_run_store(path: str | Path, hold: bool = True, wait_s: float = 10.0) -> DuckDBRunStore:
+    """A server's runs, feedback, conversations and checkpoints in a DuckDB file: held by one
+    process, or (``hold=False``) opened per operation so several processes take turns."""
     from agentcore_store.served import DuckDBRunStore
 
-    return DuckDBRunStore(path)
+    return DuckDBRunStore(path, hold=hold, wait_s=wait_s)
 
 
 @hookimpl

@@ -34,6 +34,38 @@ class TestDuckDBRunStore(RunStoreContract):
         return reopen
 
 
+class TestSharedDuckDBRunStore(RunStoreContract):
+    """``hold=False``: a connection per operation, so processes take turns with the file."""
+
+    @pytest.fixture
+    def path(self, tmp_path: Path) -> Path:
+        return tmp_path / "shared" / "runs.duckdb"
+
+    @pytest.fixture
+    def store(self, path: Path):
+        return DuckDBRunStore(path, hold=False)
+
+    @pytest.fixture
+    def reopen(self, path: Path):
+        return lambda: DuckDBRunStore(path, hold=False)
+
+
+def test_a_shared_store_lets_another_process_write_between_operations(tmp_path: Path) -> None:
+    path = tmp_path / "runs.duckdb"
+    store = DuckDBRunStore(path, hold=False)
+    store.save_checkpoint("r-1", "paused", "{}")
+    code = (
+        "import sys\nfrom agentcore_store.served import DuckDBRunStore\n"
+        "s = DuckDBRunStore(sys.argv[1], hold=False)\n"
+        "print(s.get_checkpoint('r-1')); s.save_checkpoint('r-1', 'running', '{\"by\": 2}')\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=60
+    )
+    assert out.stdout.strip() == "{}", out.stdout + out.stderr
+    assert store.get_checkpoint("r-1") == '{"by": 2}'
+
+
 def test_a_path_with_the_duckdb_suffix_opens_this_store(tmp_path: Path) -> None:
     store = open_run_store(str(tmp_path / "runs.duckdb"))
     try:
