@@ -283,8 +283,14 @@ class Agent:
         on_retry: RetryCallback | None = None,
     ) -> RunStream:
         """Like :meth:`resume`, with the new steps iterated as they complete."""
+        if not self.resumable:
+            raise CheckpointError(
+                f"a {self.kind} run cannot be resumed (its loop is one call or one program: "
+                "run it again); react and chat runs can"
+            )
         checkpoint = self._checkpoint(run_id)
         run = self._resumed_run(checkpoint, decision, extra_steps)
+        self._check_stored_steps(run)
         run.on_token, run.on_retry = on_token, on_retry
         return RunStream(self._lifecycle(run), run)
 
@@ -326,11 +332,6 @@ class Agent:
         self, checkpoint: Checkpoint, decision: Decision | None, extra_steps: int | None
     ) -> Run:
         """A run rebuilt from ``checkpoint``, ready for the lifecycle; checked first."""
-        if not self.resumable:
-            raise CheckpointError(
-                f"a {self.kind} run cannot be resumed (its loop is one call or one program: "
-                "run it again); react and chat runs can"
-            )
         self._check_same_agent(checkpoint)
         record = checkpoint.record.model_copy(deep=True)
         status = checkpoint.status
@@ -376,6 +377,10 @@ class Agent:
             run.resume, run.resume_reason = checkpoint.in_flight.step, "unknown_outcome"
         record.pending = None
         return run
+
+    def _check_stored_steps(self, run: Run) -> None:
+        """Raise :class:`CheckpointError` if the run's stored steps cannot be replayed as they
+        were (each prompt rebuilt and hash-checked) — before anything runs or is recorded."""
 
     def _resume_run_options(self, checkpoint: Checkpoint) -> dict[str, Any]:
         """Extra :meth:`_new_run` options a loop needs to rebuild a run (chat: its conversation)."""

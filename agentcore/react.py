@@ -281,6 +281,17 @@ class ReActAgent(Agent):
         run.restored()
         return steps[-1].index + 1 if steps else 1
 
+    def _check_stored_steps(self, run: Run) -> None:
+        import copy
+
+        probe = copy.copy(run)
+        probe.record = run.record.model_copy(deep=True)
+        probe.tools = copy.copy(run.tools)
+        probe.tools.conversation = copy.deepcopy(run.tools.conversation)
+        probe.checkpointer = probe.held_checkpointer = None
+        config = self.generation.with_stop(*self.stops)
+        self._restore(probe, self._history(probe, config), {})
+
     def _reparsed(self, run: Run, step: Step, history: History) -> ParsedStep:
         """A stored step parsed as when it was taken; checked against what the run stored."""
         from agentcore.checkpoints import CheckpointError

@@ -9,7 +9,8 @@ issues one label per idempotency key) and emails it (``send_email``, a side effe
 finishes. Every effect is appended to EFFECTS (JSON lines, flushed to disk) the moment it
 happens. KILL is ``llm:N`` (die as step N's model call starts), ``before:TOOL`` (die as the
 tool is called, before its effect) or ``after:TOOL`` (die right after the effect, before the
-tool returns). The run's result is printed as JSON.
+tool returns) or ``full:N`` (the disk fills up as step N's model call starts). The run's
+result is printed as JSON.
 """
 
 from __future__ import annotations
@@ -79,6 +80,8 @@ def build(store: str, effects: Path, kill: str = "") -> ReActAgent:
     def respond(prompt: str) -> str:
         step = int(re.findall(r"Thought (\d+):", prompt)[-1])
         die_if(f"llm:{step}")
+        if kill == f"full:{step}":
+            disk_full(Path(store))
         return STEPS[step]
 
     return ReActAgent(
@@ -87,6 +90,16 @@ def build(store: str, effects: Path, kill: str = "") -> ReActAgent:
         checkpoints=create_provider("run_store", "duckdb", path=store),
         max_steps=6,
     )
+
+
+def disk_full(store: Path) -> None:
+    """From now on no file of this process may grow (RLIMIT_FSIZE): the disk is full."""
+    import resource
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG)
+    sizes = [p.stat().st_size for p in (store, Path(f"{store}.wal")) if p.exists()]
+    limit = max([*sizes, 1])
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
 
 
 def main() -> None:

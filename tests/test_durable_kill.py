@@ -69,3 +69,17 @@ def test_a_run_killed_anywhere_resumes_and_does_each_effect_once(tmp_path: Path,
     assert tools.count("search") in (1, 2)  # idempotent: redone only if its outcome was lost
     # only a lost email outcome needs a person; the other crashes resume on their own
     assert ("paused" in outcomes) == (kill == "after:send_email" or kill == "before:send_email")
+
+
+def test_a_full_disk_stops_the_run_and_loses_nothing_committed(tmp_path: Path) -> None:
+    started = _worker(tmp_path, "start", "full:3")
+    assert started.returncode == 0, started.stderr
+    stopped = json.loads(started.stdout)
+    assert stopped["status"] == "error"
+    assert "could not commit run run-under-test" in stopped["error"]
+    assert "can be resumed once the store is writable" in stopped["error"]
+    resumed = json.loads(_worker(tmp_path, "resume").stdout)
+    assert resumed["status"] == "finished"
+    assert [s["index"] for s in resumed["steps"]] == [1, 2, 3, 4]
+    tools = [e["tool"] for e in _effects(tmp_path)]
+    assert tools.count("request_label") == 1 and tools.count("send_email") == 1
