@@ -40,6 +40,7 @@ from agentcore.models import (
     RunStatus,
     Step,
     ToolResult,
+    Usage,
 )
 from agentcore.plugins import AgentcorePluginManager, get_plugin_manager
 from agentcore.prompts import PromptTemplate, fit_prompt, load_prompt
@@ -311,11 +312,25 @@ class Agent:
         return self._decide(run_id, "reject", reason=reason, by=by, **options)
 
     def _decide(self, run_id: str, verdict: str, **options: Any) -> RunResult:
+        return self.decide_stream(run_id, verdict, **options).result
+
+    def decide_stream(
+        self,
+        run_id: str,
+        verdict: str,
+        *,
+        arguments: dict[str, Any] | None = None,
+        reason: str | None = None,
+        by: str = "",
+        **options: Any,
+    ) -> RunStream:
+        """:meth:`approve` or :meth:`reject` (``verdict``), the new steps iterated as they
+        complete."""
         pending = self.pending(run_id)
         if pending is None:
             raise CheckpointError(f"run {run_id} is not paused; there is nothing to decide")
-        fields = {k: options.pop(k) for k in ("arguments", "reason", "by") if k in options}
-        return self.resume(run_id, decision=decide(pending, verdict, **fields), **options)
+        decision = decide(pending, verdict, arguments=arguments, reason=reason, by=by)
+        return self.resume_stream(run_id, decision=decision, **options)
 
     def _checkpoint(self, run_id: str) -> Checkpoint:
         if self.checkpointer is None:
@@ -376,6 +391,8 @@ class Agent:
             # effect says whether it may be redone (:meth:`_gate`)
             run.resume, run.resume_reason = checkpoint.in_flight.step, "unknown_outcome"
         record.pending = None
+        # a pending or in-flight step's usage counts again when it is taken: from the steps
+        record.usage = sum((step.usage for step in record.steps), Usage())
         return run
 
     def _check_stored_steps(self, run: Run) -> None:
@@ -547,6 +564,7 @@ class Agent:
             record.status = RunStatus.PAUSED
             record.pending = exc.pending
             record.error = None
+            record.usage = record.usage + exc.pending.step.usage  # its model call was made
         except BudgetSpent as exc:
             record.status = RunStatus.BUDGET
             record.error = str(exc)

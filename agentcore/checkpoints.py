@@ -25,6 +25,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import Field, ValidationError
@@ -36,6 +37,9 @@ if TYPE_CHECKING:
     from agentcore.run import Run
 
 CHECKPOINT_VERSION = 1
+CHECKPOINTS_ENV = "AGENTCORE_CHECKPOINTS"
+TRACE_STORE_ENV = "AGENTCORE_STORE"
+OFF = frozenset({"off", "none", "false", "0", "disabled"})
 RUNNING = "running"
 #: Statuses a run can be resumed from (``running`` too, once its process is gone).
 RESUMABLE = (
@@ -207,6 +211,50 @@ class Checkpointer:
             )
         checkpoint.status = status
         return checkpoint
+
+
+def open_checkpoints(location: str | None = None) -> Any:
+    """The run store command-line runs commit to (:func:`default_location` unless given),
+    opened so several processes take turns with it; a clear error when switched off."""
+    from agentcore.run_store import open_run_store
+
+    location = location or default_location()
+    if location is None:
+        raise CheckpointError(
+            f"checkpoints are switched off ({CHECKPOINTS_ENV} or {TRACE_STORE_ENV} is off); "
+            "set one to the run store the run was committed to"
+        )
+    return open_run_store(location, shared=True)
+
+
+def agent_for_run(run_id: str, store: Any) -> Any:
+    """The agent a stored run ran on, rebuilt from its spec (loads the model), with its
+    checkpoints in ``store``: what ``agentcore runs resume|approve|reject`` continue it with."""
+    from agentcore.specs import AgentSpec
+
+    checkpoint = Checkpointer(store, dict).load(run_id)
+    if checkpoint.agent_spec is None:
+        raise CheckpointError(
+            f"run {run_id} was started by an agent built in Python, not from a spec: resume it "
+            "from the program that built it (agent.resume, agent.approve)"
+        )
+    spec = AgentSpec.model_validate(checkpoint.agent_spec)
+    return spec.build(checkpoints=store)
+
+
+def default_location() -> str | None:
+    """Where command-line runs keep their checkpoints: ``$AGENTCORE_CHECKPOINTS``, else the
+    trace store's file (``$AGENTCORE_STORE``, else ``runs.duckdb`` in agentcore's cache), so
+    ``agentcore runs`` shows and resumes the same runs; ``None`` when switched ``off``."""
+    for name in (CHECKPOINTS_ENV, TRACE_STORE_ENV):
+        value = os.environ.get(name, "").strip()
+        if value.lower() in OFF:
+            return None
+        if value:
+            return str(Path(value).expanduser())
+    from agentcore.model_registry import cache_dir
+
+    return str(cache_dir() / "runs.duckdb")
 
 
 def _redacted_json(checkpoint: Checkpoint) -> str:

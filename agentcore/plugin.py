@@ -89,7 +89,9 @@ from agentcore.hookspecs import hookimpl
 from agentcore.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
+    from agentcore.approvals import decide
     from agentcore.backends import LLMBackend, TokenCallback, ensure_room
+    from agentcore.checkpoints import CheckpointError, agent_for_run, open_checkpoints
     from agentcore.errors import (
         AgentcoreError,
         BackendError,
@@ -199,6 +201,11 @@ _EXPORTS: dict[str, str] = {
     "StoredConversation": "agentcore.run_store",
     "RunQuery": "agentcore.run_store",
     "open_run_store": "agentcore.run_store",
+    # durable runs: what `agentcore runs resume|approve|reject` continue a stored run with
+    "open_checkpoints": "agentcore.checkpoints",
+    "agent_for_run": "agentcore.checkpoints",
+    "CheckpointError": "agentcore.checkpoints",
+    "decide": "agentcore.approvals",
     "Metric": "agentcore.metrics",
     "normalize_answer": "agentcore.scoring",
     "for_terminal": "agentcore.untrusted",

@@ -409,12 +409,19 @@ def store_provider_for(location: str) -> tuple[str, dict[str, Any]]:
     return suffix.lower(), {"path": location}
 
 
-def open_run_store(location: str) -> RunStore:
-    """The run store at ``location`` (a path like ``runs.duckdb`` or a URL), schema ready."""
+def open_run_store(location: str, *, shared: bool = False) -> RunStore:
+    """The run store at ``location`` (a path like ``runs.duckdb`` or a URL), schema ready.
+
+    ``shared``: several processes take turns with it — a DuckDB file is then opened for each
+    operation instead of held (durable command-line runs, so ``agentcore runs approve`` in
+    another terminal reaches them); a database server is shared anyway.
+    """
     from agentcore.errors import NotFoundError
     from agentcore.plugins import get_plugin_manager
 
     name, options = store_provider_for(location)
+    if shared and name == "duckdb":
+        options["hold"] = False
     try:
         return get_plugin_manager().create("run_store", name, **options)
     except NotFoundError as exc:

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, model_validator
 
+from agentcore.approvals import ApprovalPolicy
 from agentcore.defaults import DEFAULT_BACKEND
-from agentcore.models import GenerationConfig
+from agentcore.models import GenerationConfig, RunBudget
 from agentcore.options import Options
 
 if TYPE_CHECKING:
@@ -26,8 +27,8 @@ if TYPE_CHECKING:
 AgentKind = Literal["react", "chat", "pal", "prompt", "rag"]
 #: Options that only some kinds take: kind → the fields that belong to it.
 KIND_FIELDS: dict[str, frozenset[str]] = {
-    "react": frozenset({"tools", "max_steps", "repeats", "observation_chars"}),
-    "chat": frozenset({"tools", "max_steps", "repeats", "observation_chars"}),
+    "react": frozenset({"tools", "max_steps", "repeats", "observation_chars", "constrain"}),
+    "chat": frozenset({"tools", "max_steps", "repeats", "observation_chars", "constrain"}),
     "pal": frozenset({"executor", "retries", "timeout_s"}),
     "prompt": frozenset(),
     "rag": frozenset({"retriever", "index", "k", "retriever_options"}),
@@ -60,6 +61,16 @@ class AgentSpec(Options):
     repeats: Literal["exclude", "note"] | None = Field(
         None, description="A repeated action: regenerated excluding it, or answered by a note."
     )
+    constrain: bool | None = Field(
+        None, description="Grammar-constrained actions: always (true), never (false), or "
+        "only to repair a malformed step (unset).",
+    )  # fmt: skip
+    budget: dict[str, Any] | None = Field(
+        None, description="Per-run token and time limits (agentcore.models.RunBudget fields)."
+    )
+    approval: dict[str, Any] | None = Field(
+        None, description="Tool calls that wait for a person (ApprovalPolicy fields)."
+    )
     executor: str | None = None
     retries: int | None = Field(None, ge=0, le=10)
     timeout_s: float | None = Field(None, gt=0)
@@ -82,6 +93,10 @@ class AgentSpec(Options):
                 f"a {self.kind} agent does not take {', '.join(sorted(foreign))} (it takes {takes})"
             )
         GenerationConfig(**self.generation)  # a bad value fails here, before a model loads
+        if self.budget is not None:
+            RunBudget(**self.budget)
+        if self.approval is not None:
+            ApprovalPolicy(**self.approval)
         return self
 
     def build(self, plugin_manager: AgentcorePluginManager | None = None, **objects: Any) -> Agent:
@@ -100,10 +115,14 @@ class AgentSpec(Options):
             "shots": self.shots,
             "settings": {section: dict(values) for section, values in self.settings.items()},
             "plugin_manager": plugin_manager,
+            "budget": self.budget,
+            "approval": self.approval,
         }
         for name in KIND_FIELDS[self.kind] & self.model_fields_set:
             options[name] = getattr(self, name)
-        return cls(**options, **objects)
+        agent = cls(**options, **objects)
+        agent.spec = self
+        return agent
 
 
 def _agent_class(kind: str) -> type[Agent]:

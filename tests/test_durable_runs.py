@@ -153,9 +153,7 @@ def test_a_call_needing_approval_pauses_with_the_call_pending(store, mailbox):
         agent(store, mailbox, gated=True).resume(result.run_id)
 
 
-def test_an_approved_call_runs_once_with_edited_arguments_and_who_approved_is_kept(
-    store, mailbox
-):
+def test_an_approved_call_runs_once_with_edited_arguments_and_who_approved_is_kept(store, mailbox):
     run_id = agent(store, mailbox, gated=True).run(QUESTION).run_id
     done = agent(store, mailbox, gated=True).approve(
         run_id, arguments={"to": "ann@shop.example"}, by="maria"
@@ -172,9 +170,7 @@ def test_an_approved_call_runs_once_with_edited_arguments_and_who_approved_is_ke
 def test_a_rejection_is_the_observation_the_model_sees(store, mailbox):
     run_id = agent(store, mailbox, gated=True).run(QUESTION).run_id
     backend = by_step()
-    done = agent(store, mailbox, backend, gated=True).reject(
-        run_id, "wrong customer", by="maria"
-    )
+    done = agent(store, mailbox, backend, gated=True).reject(run_id, "wrong customer", by="maria")
     assert done.status is RunStatus.FINISHED and mailbox.sent == []
     observation = done.steps[1].observation
     assert observation == "maria rejected this send_email call; it was not done: wrong customer."
@@ -256,9 +252,7 @@ def test_another_model_or_prompt_or_missing_tool_is_refused(store, mailbox):
     _refused(store, run_id, lambda: agent(store, mailbox, prompt=changed), "ran with prompt")
 
     def without_search() -> ReActAgent:
-        return ReActAgent(
-            by_step(), tools=mailbox.tools()[1:], checkpoints=store, max_steps=6
-        )
+        return ReActAgent(by_step(), tools=mailbox.tools()[1:], checkpoints=store, max_steps=6)
 
     _refused(store, run_id, without_search, "used the tool.s. search, which this agent")
 
@@ -324,7 +318,9 @@ def test_a_store_locked_mid_run_stops_it_and_the_run_resumes_once_released(tmp_p
             locker.append(
                 subprocess.Popen(
                     [sys.executable, "-c", LOCKER, str(path)],
-                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    text=True,
                 )  # fmt: skip
             )
             assert locker[0].stdout.readline().strip() == "locked"

@@ -41,6 +41,12 @@ class ScriptedOptions(Options):
     delay_s: float = Field(
         0.0, ge=0, le=60, description="Seconds each completion takes (to hold runs in flight)."
     )
+    skip_in_prompt: bool = Field(
+        False,
+        description="Replay the first completion the prompt does not already hold, like a "
+        "deterministic model continuing a transcript (a resumed run, in a new process, gets "
+        "the next step's completion).",
+    )
 
     @field_validator("completions", mode="before")
     @classmethod
@@ -81,6 +87,7 @@ class ScriptedBackend(LLMBackend):
         self.supports_grammar = opts.supports_grammar  # lets tests see when a grammar is passed
         self.accepts_turns = opts.accepts_turns
         self.delay_s = opts.delay_s
+        self.skip_in_prompt = opts.skip_in_prompt
 
     def complete(
         self,
@@ -102,6 +109,9 @@ class ScriptedBackend(LLMBackend):
         if self.responder is not None:
             text = self.responder(prompt)
         elif self.completions:
+            if self.skip_in_prompt:
+                while len(self.completions) > 1 and self.completions[0].strip() in prompt:
+                    self.completions.pop(0)
             text = self.completions.pop(0)
         else:
             raise BackendError(

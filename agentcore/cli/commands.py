@@ -7,6 +7,7 @@ every plugin's commands, and imported only when one of them is used.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -345,20 +346,17 @@ def _run_agent(build: Callable[[], Any], task: str, kwargs: dict[str, Any], kind
     if live:
         renderer = LiveRenderer(agent, status=status)
         renderer.start(task, agent.backend.name, agent.backend.model_name)
-    stream = agent.stream(
-        task,
-        on_token=renderer.on_token if renderer else None,
-        on_retry=renderer.on_retry if renderer else None,
-    )
-    try:
-        for step in stream:
-            if renderer:
-                renderer.step(step)
-    except KeyboardInterrupt:
-        agent.cancel()
-    finally:
-        status.clear()
-    result = stream.result
+    callbacks = {
+        "on_token": renderer.on_token if renderer else None,
+        "on_retry": renderer.on_retry if renderer else None,
+    }
+    result = _shown(agent.stream(task, **callbacks), agent, renderer, status)
+    while result.status is RunStatus.PAUSED and live and sys.stdin.isatty():
+        decision = _ask_decision(result)
+        if decision is None:
+            break
+        stream = agent.resume_stream(result.run_id, decision=decision, **callbacks)
+        result = _shown(stream, agent, renderer, status)
     if as_json:  # the exact text, JSON-escaped; nothing a terminal would act on left raw
         click.echo(json_for_terminal(result.model_dump_json(indent=2)))
     elif quiet:
@@ -368,16 +366,80 @@ def _run_agent(build: Callable[[], Any], task: str, kwargs: dict[str, Any], kind
             click.echo(for_terminal(f"warning: {warning}"), err=True)
     else:
         renderer.finish(result)
-    exit_codes = {
-        RunStatus.FINISHED: 0,
-        RunStatus.MAX_STEPS: 0,
-        RunStatus.ERROR: 1,
-        RunStatus.CANCELLED: 130,
-        RunStatus.REFUSED: 3,
-    }
-    code = exit_codes[result.status]
+    code = EXIT_CODES[result.status]
     if code:
         raise SystemExit(code)
+
+
+def _shown(stream: Any, agent: Any, renderer: Any, status: Any) -> Any:
+    """Run ``stream`` to its end, showing each step; Ctrl-C cancels the run (it is kept)."""
+    try:
+        for step in stream:
+            if renderer:
+                renderer.step(step)
+    except KeyboardInterrupt:
+        agent.cancel()
+    finally:
+        status.clear()
+    return stream.result
+
+
+def _ask_decision(result: Any) -> Any:
+    """Ask the person at the terminal about a paused run's pending call; ``None``: later."""
+    import getpass
+
+    from agentcore.approvals import decide
+    from agentcore.cli.render import pending_line
+    from agentcore.untrusted import for_terminal
+
+    pending = result.pending
+    click.echo(for_terminal(pending_line(result)), err=True)
+    choice = click.prompt(
+        "approve, reject, edit the arguments, or decide later",
+        type=click.Choice(["a", "r", "e", "l"]),
+        default="l",
+        err=True,
+    )
+    by = getpass.getuser()
+    if choice == "a":
+        return decide(pending, "approve", by=by)
+    if choice == "r":
+        reason = click.prompt("why (the model is told)", default="", err=True)
+        return decide(pending, "reject", reason=reason, by=by)
+    if choice == "e":
+        while True:
+            text = click.prompt("arguments (JSON)", default=json.dumps(pending.arguments), err=True)
+            try:
+                arguments = json.loads(text)
+            except json.JSONDecodeError as exc:
+                click.echo(f"not JSON: {exc.msg}; try again", err=True)
+                continue
+            if isinstance(arguments, dict):
+                return decide(pending, "approve", arguments=arguments, by=by)
+            click.echo("give a JSON object of arguments; try again", err=True)
+    return None
+
+
+def _checkpoints() -> Any:
+    """The run store a command-line run commits its steps to (``None``: switched off)."""
+    from agentcore.checkpoints import default_location
+    from agentcore.run_store import open_run_store
+
+    location = default_location()
+    return None if location is None else open_run_store(location, shared=True)
+
+
+#: A run's status → the command's exit status.
+EXIT_CODES = {
+    "finished": 0,
+    "max_steps": 0,
+    "error": 1,
+    "cancelled": 130,
+    "refused": 3,
+    "budget": 4,
+    "paused": 5,
+    "lost": 1,
+}
 
 
 def _setup_failed(
@@ -437,24 +499,73 @@ def run_group() -> None:
     "a malformed step under the grammar, 'always' constrains every step, 'never' relies on the "
     "tolerant parser alone.",
 )
+@click.option(
+    "--approve",
+    "approve_tools",
+    multiple=True,
+    metavar="TOOL",
+    help="Ask before each call of TOOL (repeatable): the run pauses for a decision.",
+)
+@click.option("--max-prompt-tokens", type=int, default=None, help="Prompt-token budget.")
+@click.option("--max-completion-tokens", type=int, default=None, help="Generated-token budget.")
+@click.option("--max-seconds", type=float, default=None, help="Time budget of the run.")
 @_generation_options
 def run_react(
-    question: str, tools: tuple[str, ...], max_steps: int, wiki: str, grammar_mode: str, **kwargs
+    question: str,
+    tools: tuple[str, ...],
+    max_steps: int,
+    wiki: str,
+    grammar_mode: str,
+    approve_tools: tuple[str, ...],
+    max_prompt_tokens: int | None,
+    max_completion_tokens: int | None,
+    max_seconds: float | None,
+    **kwargs,
 ) -> None:
-    """Answer QUESTION by reasoning and acting with tools (ReAct)."""
+    """Answer QUESTION by reasoning and acting with tools (ReAct).
+
+    Each step is committed to the run store ($AGENTCORE_CHECKPOINTS, else the trace store's
+    file; `off` switches it off): `agentcore runs resume RUN_ID` continues a run that was
+    cancelled, killed or ran out of steps.
+    """
     from agentcore.react import DEFAULT_TOOLS, ReActAgent
+
+    budget = {
+        "prompt_tokens": max_prompt_tokens,
+        "completion_tokens": max_completion_tokens,
+        "wall_s": max_seconds,
+    }
 
     def build() -> ReActAgent:
         options = _agent_options(dict(kwargs), ReActAgent.default_generation)
         options["settings"].setdefault("wikipedia", {}).setdefault("mode", wiki)
-        return ReActAgent(
+        options["generation"] = options["generation"].model_dump(mode="json")
+        spec = _spec(
+            kind="react",
             tools=list(tools) or list(DEFAULT_TOOLS),
             max_steps=max_steps,
             constrain=GRAMMAR_MODES[grammar_mode],
+            budget={k: v for k, v in budget.items() if v is not None} or None,
+            approval={"tools": list(approve_tools)} if approve_tools else None,
             **options,
         )
+        return spec.build(checkpoints=_checkpoints())
 
     _run_agent(build, question, kwargs, ReActAgent.kind)
+
+
+def _spec(**fields: Any) -> Any:
+    """An :class:`~agentcore.specs.AgentSpec` from command-line values; a bad one is a usage
+    error naming the option."""
+    from pydantic import ValidationError
+
+    from agentcore.options import format_validation_error
+    from agentcore.specs import AgentSpec
+
+    try:
+        return AgentSpec(**{k: v for k, v in fields.items() if v is not None})
+    except ValidationError as exc:
+        raise click.UsageError(format_validation_error(exc, where="", model=AgentSpec)) from None
 
 
 @run_group.command("pal")

@@ -6,6 +6,7 @@ can hold escape sequences, which the terminal must show, never execute.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Protocol
 
 import click
@@ -157,12 +158,19 @@ class LiveRenderer:
             RunStatus.ERROR: "red",
             RunStatus.CANCELLED: "red",
             RunStatus.REFUSED: "magenta",
+            RunStatus.PAUSED: "yellow",
+            RunStatus.BUDGET: "yellow",
+            RunStatus.LOST: "red",
         }[result.status]
         if result.answer is not None:
             self._echo(f"Answer: {result.answer}", bold=True, fg=colour)
         if result.error:
-            label = "Refused" if result.status is RunStatus.REFUSED else "Error"
+            label = {RunStatus.REFUSED: "Refused", RunStatus.BUDGET: "Budget"}.get(
+                result.status, "Error"
+            )
             self._echo(f"{label}: {result.error}", fg="red")
+        if result.pending is not None:
+            self._echo(pending_line(result), fg="yellow")
         u = result.usage
         self._echo(
             f"[{result.status.value} · {len(result.steps)} steps · {result.duration_s:.1f}s · "
@@ -170,3 +178,15 @@ class LiveRenderer:
             f"{u.completion_tokens} generated · run {result.run_id}]",
             dim=True,
         )
+
+
+def pending_line(result: RunResult) -> str:
+    """What a paused run waits for, and how to answer from another terminal."""
+    pending = result.pending
+    assert pending is not None
+    why = "may have run before a crash" if pending.reason == "unknown_outcome" else "needs approval"
+    return (
+        f"Paused: {pending.tool} {json.dumps(pending.arguments)} {why}. Answer with "
+        f"`agentcore runs approve {result.run_id}` or `agentcore runs reject {result.run_id} "
+        "--reason TEXT`."
+    )

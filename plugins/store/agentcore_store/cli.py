@@ -8,6 +8,7 @@ disabled or locked) are one error line and exit status 1.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,12 @@ from agentcore_store.config import describe_setting, store_path
 from agentcore_store.errors import StoreError
 
 CLI_WAIT_S = 10.0
-STATUSES = ("running", "lost", "finished", "max_steps", "error", "cancelled", "refused")
+STATUSES = (
+    "running", "lost", "finished", "max_steps", "error", "cancelled", "refused", "paused",
+    "budget",
+)  # fmt: skip
+#: A resumed run's status → the command's exit status (as ``agentcore run``'s).
+EXIT_CODES = {"error": 1, "lost": 1, "cancelled": 130, "refused": 3, "budget": 4, "paused": 5}
 
 
 def _path() -> Path:
@@ -96,6 +102,111 @@ def show_command(run_id: str, prompts: bool, as_json: bool) -> None:
         click.echo(to_json(trace))
     else:
         print_run(trace, prompts=prompts)
+
+
+# -- durable runs: resume, approve, reject ------------------------------------------------------
+
+
+def _continue(run_id: str, as_json: bool, how: str, **options: Any) -> None:
+    """Rebuild the agent RUN_ID ran on, continue the run ``how`` (resume / approve / reject),
+    print each new step as the prompt writes it, then the outcome."""
+    from agentcore.plugin import agent_for_run, for_terminal, json_for_terminal, open_checkpoints
+
+    full_id = _full_id(run_id)
+    store = open_checkpoints()
+    try:
+        agent = agent_for_run(full_id, store)
+        stream = getattr(agent, how)(full_id, **options)
+        for step in stream:
+            if as_json:
+                continue
+            for line in agent.step_lines(step):
+                click.echo(for_terminal(line))
+            if step.observation is not None:
+                line = agent.observation_line(step.index, step.observation) or step.observation
+                click.echo(for_terminal(line))
+        result = stream.result
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json_for_terminal(result.model_dump_json(indent=2)))
+    else:
+        if result.answer is not None:
+            click.echo(for_terminal(f"Answer: {result.answer}"))
+        if result.error:
+            click.echo(for_terminal(f"Error: {result.error}"), err=True)
+        if result.pending is not None:
+            pending = result.pending
+            click.echo(
+                for_terminal(
+                    f"Paused: {pending.tool} {json.dumps(pending.arguments)} waits for a "
+                    f"decision: agentcore runs approve|reject {full_id}"
+                )
+            )
+        click.echo(f"[{result.status.value} · {len(result.steps)} steps · run {full_id}]")
+    code = EXIT_CODES.get(result.status.value, 0)
+    if code:
+        raise SystemExit(code)
+
+
+def _full_id(run_id: str) -> str:
+    """A run id from a unique prefix or ``last``, where the trace store knows the run."""
+    path = store_path()
+    if path is None or not path.exists():
+        return run_id
+    from agentcore_store.errors import RunNotFoundError
+    from agentcore_store.queries import resolve_run_id
+
+    with _open(path) as con:
+        try:
+            return resolve_run_id(con, run_id) if con is not None else run_id
+        except RunNotFoundError:
+            return run_id  # the checkpoint store may know it (its error is the clearer one)
+
+
+@runs_group.command("resume")
+@click.argument("run_id")
+@click.option(
+    "--extra-steps", type=click.IntRange(min=1), default=None,
+    help="For a max_steps run: how many more steps (default: its agent's max_steps).",
+)  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print the run result as JSON.")
+def resume_command(run_id: str, extra_steps: int | None, as_json: bool) -> None:
+    """Continue RUN_ID from its last committed step: a run that was cancelled, killed
+    (lost), ran out of steps or budget. A paused run needs `approve` or `reject` instead."""
+    _continue(run_id, as_json, "resume_stream", extra_steps=extra_steps)
+
+
+@runs_group.command("approve")
+@click.argument("run_id")
+@click.option("--arguments", default=None, help="Run the call with these arguments (JSON).")
+@click.option("--by", default=None, help="Who approves (default: your user name).")
+@click.option("--json", "as_json", is_flag=True, help="Print the run result as JSON.")
+def approve_command(run_id: str, arguments: str | None, by: str | None, as_json: bool) -> None:
+    """Approve the tool call paused RUN_ID waits on, and continue the run."""
+    edited = None
+    if arguments is not None:
+        try:
+            edited = json.loads(arguments)
+        except json.JSONDecodeError as exc:
+            raise click.UsageError(f"--arguments is not JSON: {exc.msg}") from None
+    _continue(run_id, as_json, "decide_stream", verdict="approve", arguments=edited, by=_by(by))
+
+
+@runs_group.command("reject")
+@click.argument("run_id")
+@click.option("--reason", required=True, help="Why: the model is told.")
+@click.option("--by", default=None, help="Who rejects (default: your user name).")
+@click.option("--json", "as_json", is_flag=True, help="Print the run result as JSON.")
+def reject_command(run_id: str, reason: str, by: str | None, as_json: bool) -> None:
+    """Reject the tool call paused RUN_ID waits on; the run goes on without it."""
+    _continue(run_id, as_json, "decide_stream", verdict="reject", reason=reason, by=_by(by))
+
+
+def _by(name: str | None) -> str:
+    import getpass
+
+    return name or getpass.getuser()
 
 
 @click.command("feedback")
