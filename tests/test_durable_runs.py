@@ -321,7 +321,7 @@ def test_a_store_locked_mid_run_stops_it_and_the_run_resumes_once_released(tmp_p
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
                     text=True,
-                )  # fmt: skip
+                )
             )
             assert locker[0].stdout.readline().strip() == "locked"
         return f"{query} is late"
