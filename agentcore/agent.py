@@ -237,6 +237,10 @@ class Agent:
         by default a new one is made.
         """
         run = self._new_run(task, on_token=on_token, on_retry=on_retry, run_id=run_id)
+        return self._run_stream(run)
+
+    def _run_stream(self, run: Run) -> RunStream:
+        """The stream of ``run``'s lifecycle (chat also saves the conversation at its end)."""
         return RunStream(self._lifecycle(run), run)
 
     def cancel(self) -> None:
@@ -293,7 +297,7 @@ class Agent:
         run = self._resumed_run(checkpoint, decision, extra_steps)
         self._check_stored_steps(run)
         run.on_token, run.on_retry = on_token, on_retry
-        return RunStream(self._lifecycle(run), run)
+        return self._run_stream(run)
 
     def pending(self, run_id: str) -> PendingAction | None:
         """The tool call a paused run waits on (``None`` if it waits on nothing)."""
@@ -353,6 +357,12 @@ class Agent:
         run = self._new_run(
             record.input, run_id=record.run_id, **self._resume_run_options(checkpoint)
         )
+        if checkpoint.tool_state is not None:
+            from agentcore.checkpoints import decode_state
+
+            run.tools.state.clear()
+            run.tools.state.update(decode_state(checkpoint.tool_state))
+        run.conversation_before = checkpoint.conversation
         run.record = record
         run.held_checkpointer, run.checkpointer = run.checkpointer, None
         run.earlier_s = record.duration_s

@@ -53,6 +53,7 @@ class ChatAgent(ReActAgent):
     """
 
     kind = "chat"
+    resumable = True
     default_prompt = "chat/assistant"
     reply_tools: ClassVar[dict[str, str]] = {RESPOND: "message", FINISH: "answer"}
     final_tool = RESPOND
@@ -105,27 +106,50 @@ class ChatAgent(ReActAgent):
         if not session_id or not isinstance(session_id, str):
             raise ConfigError("chat needs a non-empty session_id string")
         conversation = self.store.load(session_id) or Conversation(session_id=session_id)
-        with self._session_lock:  # the tools' scratch state lasts the whole conversation
-            tool_state = self._session_state.setdefault(session_id, {})
         # the loop adds the message to the conversation once the input check passed it
         run = self._new_run(
             message,
             on_token=on_token,
             on_retry=on_retry,
             conversation=conversation,
-            tool_state=tool_state,
+            tool_state=self._tool_state(session_id),
             run_id=run_id,
         )
+        if self.checkpointer is not None:  # a resumed turn replays its steps onto this
+            run.conversation_before = conversation.model_dump(mode="json")
+        return self._run_stream(run)
+
+    def _tool_state(self, session_id: str) -> dict[str, Any]:
+        with self._session_lock:  # the tools' scratch state lasts the whole conversation
+            return self._session_state.setdefault(session_id, {})
+
+    def _run_stream(self, run: Run) -> RunStream:
+        conversation = run.conversation
         steps = self._lifecycle(run)
 
         def saved_after(steps: Iterator[Step]) -> Iterator[Step]:
             try:
                 yield from steps
             finally:
-                self._settle_reply(conversation, run.record)
-                self.store.save(conversation)
+                if conversation is not None:
+                    self._settle_reply(conversation, run.record)
+                    self.store.save(conversation)
 
         return RunStream(saved_after(steps), run)
+
+    def _resume_run_options(self, checkpoint) -> dict[str, Any]:
+        from agentcore.checkpoints import CheckpointError
+
+        if checkpoint.conversation is None:
+            raise CheckpointError(
+                f"run {checkpoint.run_id} kept no conversation, so its chat turn cannot be "
+                "rebuilt; start the turn again"
+            )
+        conversation = Conversation.model_validate(checkpoint.conversation)
+        return {
+            "conversation": conversation,
+            "tool_state": self._tool_state(conversation.session_id),
+        }
 
     def history(self, session_id: str) -> Conversation | None:
         return self.store.load(session_id)

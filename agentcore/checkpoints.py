@@ -111,6 +111,11 @@ class Checkpoint(Record):
     model_sha256: str | None = None
     prompt_sha256: str = ""
     max_steps: int | None = None
+    conversation: dict[str, Any] | None = None
+    """A chat turn's conversation as it was before the turn (the turn's steps are replayed)."""
+    tool_state: Any = None
+    """The tools' scratch state (``ToolContext.state``) at the commit, encoded by
+    :func:`encode_state`; ``None`` when it held something that is not data."""
     owner: Owner = Field(default_factory=Owner)
     updated_at: float = Field(default_factory=time.time)
 
@@ -152,12 +157,17 @@ class Checkpointer:
     def commit(self, run: Run, status: str, in_flight: PendingAction | None = None) -> None:
         """Write the run as it is now; a failure is a :class:`CheckpointError`."""
         record = run.record
+        state = encode_state(run.tools.state)
+        if state is None and run.tools.state:
+            run.note("the tools' state is not plain data, so a resumed run starts without it")
         checkpoint = Checkpoint(
             run_id=record.run_id,
             status=status,
             record=record,
             in_flight=in_flight,
             max_steps=run.step_limit,
+            conversation=run.conversation_before,
+            tool_state=state,
             **self.describe,
         )
         body = _redacted_json(checkpoint)
@@ -211,6 +221,53 @@ class Checkpointer:
             )
         checkpoint.status = status
         return checkpoint
+
+
+_TAG = "__agentcore_state__"
+
+
+def encode_state(value: Any) -> Any:
+    """``value`` as JSON data that :func:`decode_state` turns back into it exactly: dicts with
+    keys that are not strings (a ShopBot's ``{1001: "ann@…"}``), tuples and sets are tagged.
+    ``None`` if something in it is not data (an object), which a checkpoint cannot keep."""
+    try:
+        return _encode(value)
+    except TypeError:
+        return None
+
+
+def _encode(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
+    if isinstance(value, tuple | set | frozenset):
+        kind = "tuple" if isinstance(value, tuple) else "set"
+        items = list(value) if kind == "tuple" else sorted(value, key=repr)
+        return {_TAG: kind, "items": [_encode(v) for v in items]}
+    if isinstance(value, dict):
+        if all(isinstance(k, str) for k in value) and _TAG not in value:
+            return {k: _encode(v) for k, v in value.items()}
+        return {_TAG: "dict", "items": [[_encode(k), _encode(v)] for k, v in value.items()]}
+    raise TypeError(type(value).__name__)
+
+
+def decode_state(value: Any) -> Any:
+    if isinstance(value, list):
+        return [decode_state(v) for v in value]
+    if isinstance(value, dict):
+        kind = value.get(_TAG)
+        if kind == "dict":
+            return {_hashable(decode_state(k)): decode_state(v) for k, v in value["items"]}
+        if kind in ("tuple", "set"):
+            items = [decode_state(v) for v in value["items"]]
+            return tuple(items) if kind == "tuple" else set(items)
+        return {k: decode_state(v) for k, v in value.items()}
+    return value
+
+
+def _hashable(key: Any) -> Any:
+    return tuple(key) if isinstance(key, list) else key
 
 
 def open_checkpoints(location: str | None = None) -> Any:

@@ -340,3 +340,56 @@ def test_a_store_locked_mid_run_stops_it_and_the_run_resumes_once_released(tmp_p
     assert resumed.status is RunStatus.FINISHED
     assert [s.index for s in resumed.steps] == [1, 2, 3, 4]
     assert mailbox.sent == ["ann@example.com"]
+
+
+# -- chat turns -----------------------------------------------------------------------------
+
+
+def test_a_paused_chat_turn_resumes_with_its_conversation_and_tool_state(store, mailbox):
+    from agentcore.chat import ChatAgent
+    from agentcore.memory import InMemoryStore
+
+    @tool
+    def remember(order: str, ctx: ToolContext) -> str:
+        """Note an order the customer named."""
+        ctx.state.setdefault("orders", {})[int(order)] = ("named", 1)
+        return f"noted {order}"
+
+    def reply(prompt: str) -> str:
+        if "was not done" in prompt or "sent to" in prompt:
+            return " Told.\nAction: respond[Done, Ann.]"
+        if "noted 7" in prompt:
+            return " Mail.\nAction: send_email[ann@example.com]"
+        return " Note it.\nAction: remember[7]"
+
+    def make(backend, conversations, mail=mailbox, approval=("send_email",)) -> ChatAgent:
+        tools = [remember, *mail.tools()]
+        return ChatAgent(
+            backend, tools=tools, checkpoints=store, store=conversations, approval=list(approval)
+        )
+
+    straight = ScriptedBackend(responder=reply)  # the same turn, no one asked
+    make(straight, InMemoryStore(), Mailbox(), approval=()).chat("ann", "Order 7 please")
+
+    first_store, first_backend = InMemoryStore(), ScriptedBackend(responder=reply)
+    paused = make(first_backend, first_store).chat("ann", "Order 7 please")
+    assert paused.status is RunStatus.PAUSED and paused.pending.tool == "send_email"
+
+    later_store, later_backend = InMemoryStore(), ScriptedBackend(responder=reply)
+    later = make(later_backend, later_store)  # a new process: no conversation, no tool state
+    done = later.approve(paused.run_id, by="maria")
+    assert done.status is RunStatus.FINISHED and done.answer == "Done, Ann."
+    assert mailbox.sent == ["ann@example.com"]
+    assert later._tool_state("ann") == {"orders": {7: ("named", 1)}}  # int keys, tuples intact
+    assert later_backend.prompts == straight.prompts[2:]  # byte for byte, after the email
+    conversation = later_store.load("ann")
+    assert [e.kind for e in conversation.entries] == ["user", "step", "step", "step"]
+    assert conversation.entries[-1].action == "respond[Done, Ann.]"
+
+
+def test_tool_state_round_trips_through_a_checkpoint_exactly():
+    from agentcore.checkpoints import decode_state, encode_state
+
+    state = {"verified": {1001: "ann@x"}, "pair": (1, [2, {3}]), "plain": {"a": [1.5, None]}}
+    assert decode_state(json.loads(json.dumps(encode_state(state)))) == state
+    assert encode_state({"obj": object()}) is None
