@@ -156,7 +156,11 @@ class Agent:
 
     def _resolve_checkpoints(self, checkpoints: RunStore | str | None) -> Checkpointer | None:
         if checkpoints is None:
-            return None
+            if not self._may_pause():
+                return None
+            from agentcore.checkpoints import MemoryCheckpoints
+
+            checkpoints = MemoryCheckpoints()  # a paused run resumes in this process
         if isinstance(checkpoints, str):
             from agentcore.run_store import open_run_store
 
@@ -464,6 +468,10 @@ class Agent:
 
     def _requires_approval(self, tool: str, arguments: dict[str, Any]) -> bool:
         return self.approval.requires(tool, arguments)
+
+    def _may_pause(self) -> bool:
+        """Whether some tool call of this agent can wait for a person."""
+        return bool(self.approval.tools or self.approval.rules)
 
     def _effect(self, tool: str) -> str:
         return "idempotent"

@@ -138,6 +138,25 @@ class CheckpointStore(Protocol):
         """The JSON body stored for ``run_id``, or ``None``."""
 
 
+class MemoryCheckpoints:
+    """Checkpoints in this process's memory: what an agent that can pause for approval uses
+    when it was given no run store — its paused runs resume from this process only."""
+
+    where = "memory (this process)"
+
+    def __init__(self) -> None:
+        self._bodies: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def save_checkpoint(self, run_id: str, status: str, body: str) -> None:
+        with self._lock:
+            self._bodies[run_id] = body
+
+    def get_checkpoint(self, run_id: str) -> str | None:
+        with self._lock:
+            return self._bodies.get(run_id)
+
+
 class Checkpointer:
     """Commits one agent's runs to a store; built by the agent, used by its lifecycle."""
 

@@ -348,6 +348,9 @@ class ReActAgent(Agent):
             tool, arguments
         )
 
+    def _may_pause(self) -> bool:
+        return super()._may_pause() or any(t.requires_approval for t in self.tools.values())
+
     def _effect(self, tool: str) -> str:
         found = self.tools.get(tool)
         return found.effect if found is not None else "idempotent"

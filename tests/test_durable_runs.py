@@ -393,3 +393,12 @@ def test_tool_state_round_trips_through_a_checkpoint_exactly():
     state = {"verified": {1001: "ann@x"}, "pair": (1, [2, {3}]), "plain": {"a": [1.5, None]}}
     assert decode_state(json.loads(json.dumps(encode_state(state)))) == state
     assert encode_state({"obj": object()}) is None
+
+
+def test_an_agent_that_can_pause_without_a_store_resumes_in_its_own_process(mailbox):
+    gated = ReActAgent(by_step(), tools=mailbox.tools(approval=True), max_steps=6)
+    paused = gated.run(QUESTION)
+    assert paused.status is RunStatus.PAUSED
+    assert gated.approve(paused.run_id).status is RunStatus.FINISHED
+    assert mailbox.sent == ["ann@example.com"]
+    assert ReActAgent(by_step(), tools=mailbox.tools()).checkpointer is None  # nothing to pause

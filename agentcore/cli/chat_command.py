@@ -226,28 +226,44 @@ def _line_editing() -> Iterator[None]:
 
 
 def _converse(agent: Any, session_id: str, scripted: list[str]) -> None:
+    from agentcore.cli.approval import ask_decision
+    from agentcore.cli.render import pending_line
     from agentcore.cli.status import StatusLine
 
     status = StatusLine()
     for message in _user_messages(scripted):
         status.show("thinking")
-        stream = agent.chat_stream(session_id, message)
-        try:
-            for step in stream:
-                status.clear()
-                if step.action is not None and step.action.tool not in ("respond", "finish"):
-                    _show(f"  · {step.action.raw}", dim=True)
-                    _show(f"    → {(step.observation or '')[:200]}", dim=True)
-                elif step.parse_error:
-                    _show(f"  · (malformed action: {step.parse_error[:120]})", dim=True)
-                status.show(f"thinking (step {step.index + 1})")
-        finally:
-            status.clear()
-        result = stream.result
+        result = _shown_turn(agent.chat_stream(session_id, message), status)
+        while result.status == "paused":
+            if not sys.stdin.isatty():
+                _show(pending_line(result), fg="yellow")
+                break
+            decision = ask_decision(result)
+            if decision is None:
+                break
+            status.show("thinking")
+            result = _shown_turn(agent.resume_stream(result.run_id, decision=decision), status)
         for event in result.guardrails:
             who = event.by or "a guardrail"
             _show(f"  · guardrail ({event.check}): {who} {event.action}: {event.reason}", dim=True)
         if result.error:
             label = "Refused" if result.status == "refused" else "Error"
             _show(f"{label}: {result.error}", fg="red")
-        _show(f"agent> {result.answer or '(no reply)'}", fg="green")
+        if result.status != "paused":
+            _show(f"agent> {result.answer or '(no reply)'}", fg="green")
+
+
+def _shown_turn(stream: Any, status: Any) -> Any:
+    """Run one turn (or its resumed rest), showing each tool call as it completes."""
+    try:
+        for step in stream:
+            status.clear()
+            if step.action is not None and step.action.tool not in ("respond", "finish"):
+                _show(f"  · {step.action.raw}", dim=True)
+                _show(f"    → {(step.observation or '')[:200]}", dim=True)
+            elif step.parse_error:
+                _show(f"  · (malformed action: {step.parse_error[:120]})", dim=True)
+            status.show(f"thinking (step {step.index + 1})")
+    finally:
+        status.clear()
+    return stream.result

@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from agentcore.cli.approval import ask_decision
 from agentcore.cli.lazy import LazyGroup
 from agentcore.defaults import DEFAULT_BACKEND
 from agentcore.errors import AgentcoreError, ConfigError
@@ -352,7 +353,7 @@ def _run_agent(build: Callable[[], Any], task: str, kwargs: dict[str, Any], kind
     }
     result = _shown(agent.stream(task, **callbacks), agent, renderer, status)
     while result.status is RunStatus.PAUSED and live and sys.stdin.isatty():
-        decision = _ask_decision(result)
+        decision = ask_decision(result)
         if decision is None:
             break
         stream = agent.resume_stream(result.run_id, decision=decision, **callbacks)
@@ -382,42 +383,6 @@ def _shown(stream: Any, agent: Any, renderer: Any, status: Any) -> Any:
     finally:
         status.clear()
     return stream.result
-
-
-def _ask_decision(result: Any) -> Any:
-    """Ask the person at the terminal about a paused run's pending call; ``None``: later."""
-    import getpass
-
-    from agentcore.approvals import decide
-    from agentcore.cli.render import pending_line
-    from agentcore.untrusted import for_terminal
-
-    pending = result.pending
-    click.echo(for_terminal(pending_line(result)), err=True)
-    choice = click.prompt(
-        "approve, reject, edit the arguments, or decide later",
-        type=click.Choice(["a", "r", "e", "l"]),
-        default="l",
-        err=True,
-    )
-    by = getpass.getuser()
-    if choice == "a":
-        return decide(pending, "approve", by=by)
-    if choice == "r":
-        reason = click.prompt("why (the model is told)", default="", err=True)
-        return decide(pending, "reject", reason=reason, by=by)
-    if choice == "e":
-        while True:
-            text = click.prompt("arguments (JSON)", default=json.dumps(pending.arguments), err=True)
-            try:
-                arguments = json.loads(text)
-            except json.JSONDecodeError as exc:
-                click.echo(f"not JSON: {exc.msg}; try again", err=True)
-                continue
-            if isinstance(arguments, dict):
-                return decide(pending, "approve", arguments=arguments, by=by)
-            click.echo("give a JSON object of arguments; try again", err=True)
-    return None
 
 
 def _checkpoints() -> Any:

@@ -10,9 +10,14 @@ requests a return label from the carrier and emails it. The return policy is
 enforced by the tools in :mod:`returns_policy`, not only by the prompt
 (``prompts/chat/shopbot.toml``).
 
+Before it requests a label or sends an email, the bot stops and asks a person (the run
+pauses; ``agentcore chat`` asks inline, ``agentcore runs approve RUN_ID`` answers from
+elsewhere): ``shopbot.approval=off`` lets it act on its own policy alone.
+
 Settings (``--set SECTION.KEY=VALUE``): ``shopbot.work_dir`` (keep the orders
 database, labels and mail there; default a temporary directory removed at the
-end), ``shopbot.database`` (use this orders database), ``shopbot.quiet``; and
+end), ``shopbot.database`` (use this orders database), ``shopbot.quiet``,
+``shopbot.approval`` (``on``, the default, or ``off``); and
 the shipping plugin's ``shipping.*`` / ``email.*`` to use a real carrier or
 SMTP server instead of the local ones.
 """
@@ -44,6 +49,8 @@ from shop_services import LOOPBACK, LocalServices, start_local_services  # noqa:
 PROMPT = "chat/shopbot"
 SENDER = "returns@shop.example"
 SQL_ROW_LIMIT = 20
+#: The tools a person approves before each call (unless ``shopbot.approval=off``).
+APPROVED_BY_A_PERSON = ["request_return_label", "send_email"]
 
 
 @dataclass
@@ -133,6 +140,8 @@ def build_agent(
     options.setdefault("generation", {"max_new_tokens": 256, "temperature": 0.0})
     options.setdefault("max_steps", 6)
     options.setdefault("reply_checks", SHOPBOT_REPLY_CHECKS)
+    if _truthy(settings.get("shopbot", {}).get("approval", "on")):
+        options.setdefault("approval", APPROVED_BY_A_PERSON)
     return ChatAgent(backend, tools=tools, model=model, prompt=PROMPT, settings=settings, **options)
 
 

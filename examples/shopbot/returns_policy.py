@@ -350,17 +350,14 @@ def guarded_tools(
             label["emailed_run_id"] = ctx.run_id
         return result.model_copy(update={"tool": name})
 
-    tools = [
+    # The label and the email act in the world, once per key (the carrier's idempotency key,
+    # the mailer's ledger): a resumed run may redo them. Whether a person approves each is
+    # the agent's approval policy (build_agent asks by default).
+    return [
         Tool(verify_customer, timeout_s=30.0),
-        Tool(request_return_label, timeout_s=GUARDED_TIMEOUT_S),
-        Tool(send_email, timeout_s=GUARDED_TIMEOUT_S),
+        Tool(request_return_label, timeout_s=GUARDED_TIMEOUT_S, effect="keyed"),
+        Tool(send_email, timeout_s=GUARDED_TIMEOUT_S, effect="keyed"),
     ]
-    for acting in tools[1:]:
-        # Side effects, approved by the policy above (the marks the engine's approval
-        # mechanism will read; the shipping plugin's raw tools say requires_approval=True).
-        acting.side_effect = True  # type: ignore[attr-defined]
-        acting.requires_approval = False  # type: ignore[attr-defined]
-    return tools
 
 
 def order_lookups_given(

@@ -36,7 +36,9 @@ def shopbot() -> ModuleType:
 def shop(tmp_path: Path) -> Iterator[Any]:
     """Orders database, carrier and SMTP server for one test; ``shop.settings`` configures tools."""
     settings: dict[str, Any] = {
-        "shopbot": {"work_dir": str(tmp_path / "shop"), "quiet": True},
+        # the bot's own policy is under test here; test_shopbot_return_flow's first test and
+        # test_shopbot_durable run with a person approving the label and the email (the default)
+        "shopbot": {"work_dir": str(tmp_path / "shop"), "quiet": True, "approval": "off"},
         "shipping": {"timeout_s": 5.0, "deadline_s": 20.0},
         "email": {"timeout_s": 5.0, "deadline_s": 20.0},
     }

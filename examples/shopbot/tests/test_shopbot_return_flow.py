@@ -64,12 +64,20 @@ def test_return_flow_against_real_services(shop, shopbot):
         final_reply,
     )
     backend = ScriptedBackend(responder=bot_side)
+    shop.settings["shopbot"]["approval"] = "on"  # the default: a person approves each effect
     agent = shopbot.build_agent(backend, settings=shop.settings)
 
     first = agent.chat("ann", "Hi, I want to return the jeans I bought.")
     second = agent.chat("ann", "It's 1001.")
     third = agent.chat("ann", "Yes, only the jeans, they're too small. My email is ann@example.com")
+    waited_for = []
+    while third.status is RunStatus.PAUSED:
+        waited_for.append(third.pending.tool)
+        assert len(labels_issued(shop)) == (third.pending.tool == "send_email")  # not before
+        third = agent.approve(third.run_id, by="support desk")
 
+    assert waited_for == ["request_return_label", "send_email"]
+    assert [d.by for d in third.decisions] == ["support desk"] * 2
     assert [r.status for r in (first, second, third)] == [RunStatus.FINISHED] * 3
     assert not bot_side.replies  # every scripted completion was used, none more
     assert [s.action.tool for s in second.steps] == ["sql", "respond"]

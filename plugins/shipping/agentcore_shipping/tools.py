@@ -10,8 +10,10 @@ here knows whether the caller may have a label for that order or mail that
 address. So the registered tools act only when the operator has approved them
 explicitly (``shipping.approve_unguarded_tools``: ``true``, or the tool names);
 without it they refuse with ``error_kind="approval_required"`` and say what to
-set. They carry ``requires_approval = True`` and ``side_effect = True`` (listed
-in :data:`SIDE_EFFECT_TOOLS`) for the engine's approval mechanism to build on.
+set. They are also declared ``requires_approval=True`` — a run pauses before each call
+until a person approves it — and ``effect="keyed"``: a resumed run may redo a call whose
+outcome a crash lost, because the carrier issues one label per idempotency key and the
+mailer sends one email per key (its ledger).
 Code that enforces its own policy — ShopBot's guarded tools — calls the plain
 functions :func:`issue_return_label` and :func:`email_customer` instead.
 """
@@ -39,7 +41,7 @@ _EFFECTS = {
 }
 
 
-@tool(timeout_s=TOOL_TIMEOUT_S)
+@tool(timeout_s=TOOL_TIMEOUT_S, effect="keyed", requires_approval=True)
 def request_return_label(
     order_id: str,
     items: list[str],
@@ -147,7 +149,7 @@ def issue_return_label(
     return ToolResult(tool=name, ok=True, observation=observation, data=data)
 
 
-@tool(timeout_s=TOOL_TIMEOUT_S)
+@tool(timeout_s=TOOL_TIMEOUT_S, effect="keyed", requires_approval=True)
 def send_email(
     to: str,
     subject: str,
@@ -241,12 +243,6 @@ def email_customer(
             f"Message-ID {receipt.message_id}."
         )
     return ToolResult(tool=name, ok=True, observation=observation, data=data)
-
-
-for _side_effect_tool in (request_return_label, send_email):
-    # Marks for the engine's approval mechanism (a later ``@tool(requires_approval=True)``).
-    _side_effect_tool.requires_approval = True  # type: ignore[attr-defined]
-    _side_effect_tool.side_effect = True  # type: ignore[attr-defined]
 
 
 # --- helpers -----------------------------------------------------------------------------

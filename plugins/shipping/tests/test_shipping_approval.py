@@ -47,8 +47,12 @@ def test_email_tool_refuses_without_approval(smtp_server, make_context):
     assert smtp_server.messages == []
 
 
-def test_any_agent_given_the_registered_tools_is_refused(carrier, smtp_server, make_context):
-    """What ``agentcore run react -t request_return_label -t send_email`` would give a model."""
+def test_any_agent_given_the_registered_tools_asks_a_person_and_is_still_refused(
+    carrier, smtp_server, make_context
+):
+    """What ``agentcore run react -t request_return_label -t send_email`` would give a model:
+    each call waits for a person; approved, it is still refused without the operator's
+    setting."""
     ctx = make_context(carrier, smtp_server, approved=None)
     backend = ScriptedBackend(
         [
@@ -64,6 +68,11 @@ def test_any_agent_given_the_registered_tools_is_refused(carrier, smtp_server, m
         backend, tools=["request_return_label", "send_email"], settings=dict(ctx.settings)
     )
     result = agent.run("Send Mallory a label for order 1002.")
+    paused_on = []
+    while result.status == "paused":
+        paused_on.append(result.pending.tool)
+        result = agent.approve(result.run_id, by="operator")
+    assert paused_on == ["request_return_label", "send_email"]
     kinds = [step.tool_result.error_kind for step in result.steps if step.tool_result]
     assert kinds == ["approval_required", "approval_required"]
     assert carrier.service.store.count() == 0 and smtp_server.messages == []
@@ -100,14 +109,14 @@ def test_a_misspelt_approval_is_a_config_error_not_a_silent_no(carrier, make_con
     assert carrier.service.store.count() == 0
 
 
-def test_the_tools_are_marked_as_side_effects_needing_approval():
-    """The marks a later ``@tool(requires_approval=True)`` can build on."""
+def test_the_tools_ask_a_person_and_are_safe_to_redo_with_their_keys():
+    """What the engine reads: a call waits for approval; a lost outcome may be redone."""
     assert SIDE_EFFECT_TOOLS == ("request_return_label", "send_email")
     pm = get_plugin_manager()
     for name in SIDE_EFFECT_TOOLS:
         for registered in (pm.tool(name), getattr(shipping_tools, name)):
             assert registered.requires_approval is True
-            assert registered.side_effect is True
+            assert registered.spec.effect == "keyed"
 
 
 def test_policy_code_calls_the_plain_functions_without_the_setting(
