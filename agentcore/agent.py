@@ -442,15 +442,21 @@ class Agent:
         Also commits the step as *in flight* before the call, so a crash during it is known.
         """
         resumed = run.resume is not None and run.resume.index == step.index
-        decision = run.decision if resumed else None
         reason = run.resume_reason if resumed else "approval"
-        needs_person = self._requires_approval(tool, arguments) or (
-            resumed and reason == "unknown_outcome" and self._effect(tool) == "side_effect"
-        )
+        lost_effect = reason == "unknown_outcome" and self._effect(tool) == "side_effect"
+        decision = run.decision if resumed else None
+        if resumed and decision is None and not lost_effect:
+            # approved before the crash: a keyed or idempotent redo needs no second approval
+            decision = next(
+                (d for d in reversed(run.record.decisions)
+                 if (d.step_index, d.tool) == (step.index, tool)),
+                None,
+            )  # fmt: skip
+        needs_person = self._requires_approval(tool, arguments) or lost_effect
         if needs_person and decision is None:
             pending = PendingAction(
                 step_index=step.index, tool=tool, arguments=arguments, thought=step.thought,
-                reason=reason if resumed else "approval", step=step,
+                reason="unknown_outcome" if lost_effect else "approval", step=step,
             )  # fmt: skip
             raise RunPaused(pending)
         if decision is not None and decision.verdict == "reject":
@@ -460,10 +466,10 @@ class Agent:
         if decision is not None and decision.arguments is not None:
             arguments = decision.arguments
         run.tools.call_key = f"{run.run_id}-{step.index}-{tool}"
-        in_flight = PendingAction(
+        run.in_flight = PendingAction(
             step_index=step.index, tool=tool, arguments=arguments, thought=step.thought, step=step
         )
-        run.commit(RUNNING, in_flight)
+        run.commit(RUNNING)
         return arguments
 
     def _requires_approval(self, tool: str, arguments: dict[str, Any]) -> bool:
@@ -570,6 +576,7 @@ class Agent:
             for step in self._loop(run):
                 record.steps.append(step)
                 record.usage = record.usage + step.usage
+                run.in_flight = None
                 run.commit(RUNNING)
                 self._emit(run, "on_step", run_id=record.run_id, step=step)
                 yield step

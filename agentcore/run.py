@@ -69,6 +69,9 @@ class Run:
     """A resumed run's checkpointer until its stored steps are checked (:meth:`restored`)."""
     resume: Step | None = None
     """A resumed run's step to take again first: the call that was pending or in flight."""
+    in_flight: PendingAction | None = None
+    """The tool call under way: set before it starts, cleared when its step is recorded. A
+    run that stops in between (a crash, Ctrl-C) keeps it, so a resume knows."""
     resume_reason: str = "approval"
     """Why that step is taken again: ``approval`` (it was paused) or ``unknown_outcome``."""
     decision: Decision | None = None
@@ -114,10 +117,11 @@ class Run:
         if self.held_checkpointer is not None:
             self.checkpointer, self.held_checkpointer = self.held_checkpointer, None
 
-    def commit(self, status: str, in_flight: PendingAction | None = None) -> None:
-        """Commit the run to its checkpoints, if it has any (:mod:`agentcore.checkpoints`)."""
+    def commit(self, status: str) -> None:
+        """Commit the run to its checkpoints, if it has any (:mod:`agentcore.checkpoints`),
+        with the tool call under way, if one is (:attr:`in_flight`)."""
         if self.checkpointer is not None:
-            self.checkpointer.commit(self, status, in_flight)
+            self.checkpointer.commit(self, status, self.in_flight)
 
     def retrying(self, step_index: int, reason: str) -> None:
         """Tell the caller that step ``step_index``'s streamed text is being redone."""

@@ -402,3 +402,53 @@ def test_an_agent_that_can_pause_without_a_store_resumes_in_its_own_process(mail
     assert gated.approve(paused.run_id).status is RunStatus.FINISHED
     assert mailbox.sent == ["ann@example.com"]
     assert ReActAgent(by_step(), tools=mailbox.tools()).checkpointer is None  # nothing to pause
+
+
+def test_ctrl_c_during_a_side_effect_keeps_it_in_flight_and_the_resume_asks(store, mailbox):
+    sent: list[str] = []
+
+    @tool(effect="side_effect")
+    def send_email(to: str) -> str:
+        """Email a customer."""
+        sent.append(to)
+        if len(sent) == 1:
+            raise KeyboardInterrupt  # the user pressed Ctrl-C just after it went out
+        return f"sent to {to}"
+
+    def make() -> ReActAgent:
+        return ReActAgent(
+            by_step(), tools=[mailbox.tools()[0], send_email], checkpoints=store, max_steps=6
+        )
+
+    stopped = make().run(QUESTION)
+    assert stopped.status is RunStatus.CANCELLED and sent == ["ann@example.com"]
+    paused = make().resume(stopped.run_id)
+    assert paused.status is RunStatus.PAUSED and paused.pending.reason == "unknown_outcome"
+    done = make().reject(paused.run_id, "it went out", by="maria")
+    assert done.status is RunStatus.FINISHED and sent == ["ann@example.com"]
+    assert "may already have taken effect before a crash" in done.steps[1].observation
+
+
+def test_an_approved_keyed_call_lost_in_a_crash_is_redone_without_asking_again(store):
+    keys: list[str] = []
+
+    @tool(effect="keyed", requires_approval=True)
+    def send_email(to: str, ctx: ToolContext) -> str:
+        """Email a customer, once per key."""
+        keys.append(ctx.call_key)
+        if len(keys) == 1:
+            raise KeyboardInterrupt
+        return f"sent to {to}"
+
+    def make() -> ReActAgent:
+        return ReActAgent(
+            by_step(), tools=[Mailbox().tools()[0], send_email], checkpoints=store, max_steps=6
+        )
+
+    paused = make().run(QUESTION)
+    cancelled = make().approve(paused.run_id, by="maria")
+    assert cancelled.status is RunStatus.CANCELLED
+    done = make().resume(paused.run_id)
+    assert done.status is RunStatus.FINISHED
+    assert len(keys) == 2 and keys[0] == keys[1]  # redone with the same idempotency key
+    assert [d.verdict for d in done.decisions] == ["approve"]
