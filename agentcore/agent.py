@@ -49,6 +49,7 @@ from agentcore.tools import ToolContext
 from agentcore.untrusted import Markers, PromptGuard
 
 if TYPE_CHECKING:
+    from agentcore.aio import AsyncRunStream
     from agentcore.memory import Conversation
     from agentcore.run_store import RunStore
     from agentcore.specs import AgentSpec
@@ -246,6 +247,27 @@ class Agent:
     def _run_stream(self, run: Run) -> RunStream:
         """The stream of ``run``'s lifecycle (chat also saves the conversation at its end)."""
         return RunStream(self._lifecycle(run), run)
+
+    # -- asyncio ---------------------------------------------------------------------------
+
+    async def arun(self, task: str, *, on_token: TokenCallback | None = None) -> RunResult:
+        """:meth:`run` for asyncio: the same loop in a worker thread; cancelling the task
+        cancels the run (:mod:`agentcore.aio`). ``on_token`` is called from that thread."""
+        return await self.astream(task, on_token=on_token).result()
+
+    def astream(
+        self, task: str, *, on_token: TokenCallback | None = None, run_id: str | None = None
+    ) -> AsyncRunStream:
+        """:meth:`stream` for asyncio: ``async for step in agent.astream(task)``."""
+        from agentcore.aio import AsyncRunStream
+
+        return AsyncRunStream(lambda: self.stream(task, on_token=on_token, run_id=run_id))
+
+    async def aresume(self, run_id: str, **options: Any) -> RunResult:
+        """:meth:`resume` for asyncio (``decision``, ``extra_steps``, ``on_token``)."""
+        from agentcore.aio import AsyncRunStream
+
+        return await AsyncRunStream(lambda: self.resume_stream(run_id, **options)).result()
 
     def cancel(self) -> None:
         """Ask every run of this agent in progress to stop; each ends ``cancelled``.

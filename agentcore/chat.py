@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from agentcore.agent import RunStream
 from agentcore.backends import RetryCallback, TokenCallback
@@ -35,6 +35,9 @@ from agentcore.react import ReActAgent
 from agentcore.run import Run
 from agentcore.tools import Tool, tool
 from agentcore.turns import opening_turns
+
+if TYPE_CHECKING:
+    from agentcore.aio import AsyncRunStream
 
 RESPOND = "respond"
 
@@ -150,6 +153,16 @@ class ChatAgent(ReActAgent):
             "conversation": conversation,
             "tool_state": self._tool_state(conversation.session_id),
         }
+
+    async def achat(self, session_id: str, message: str, **options: Any) -> RunResult:
+        """:meth:`chat` for asyncio (the same loop in a worker thread; see agentcore.aio)."""
+        return await self.achat_stream(session_id, message, **options).result()
+
+    def achat_stream(self, session_id: str, message: str, **options: Any) -> AsyncRunStream:
+        """:meth:`chat_stream` for asyncio: ``async for step in agent.achat_stream(...)``."""
+        from agentcore.aio import AsyncRunStream
+
+        return AsyncRunStream(lambda: self.chat_stream(session_id, message, **options))
 
     def history(self, session_id: str) -> Conversation | None:
         return self.store.load(session_id)
