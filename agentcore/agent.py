@@ -117,14 +117,19 @@ class Agent:
         checkpoints: RunStore | str | None = None,
         budget: RunBudget | dict[str, Any] | None = None,
         approval: ApprovalPolicy | dict[str, Any] | list[str] | None = None,
+        keep_kv: bool = False,
     ) -> None:
         """``checkpoints`` makes runs durable: each step is committed to that run store (an
         object, or a location such as ``runs.duckdb``), and :meth:`resume` continues a run
         that stopped. ``budget`` limits each run's tokens and time (:class:`RunBudget`);
         ``approval`` names tool calls that wait for a person
-        (:class:`~agentcore.approvals.ApprovalPolicy`, or a list of tool names)."""
+        (:class:`~agentcore.approvals.ApprovalPolicy`, or a list of tool names). ``keep_kv``
+        saves the model's KV cache when a durable run stops resumable (paused, cancelled,
+        out of steps or budget), on a backend that can export it (llama.cpp): the resume
+        then evaluates only the new tokens. It costs a file of some megabytes per run."""
         self.pm = plugin_manager or get_plugin_manager()
         self.budget = _budget(budget)
+        self.keep_kv = keep_kv
         self.approval = approval_policy(approval)
         self.spec: AgentSpec | None = None
         """The :class:`~agentcore.specs.AgentSpec` this agent was built from, if it was
@@ -322,6 +327,7 @@ class Agent:
         checkpoint = self._checkpoint(run_id)
         run = self._resumed_run(checkpoint, decision, extra_steps)
         self._check_stored_steps(run)
+        self._restore_kv(run, checkpoint)
         run.on_token, run.on_retry = on_token, on_retry
         return self._run_stream(run)
 
@@ -430,6 +436,20 @@ class Agent:
         # a pending or in-flight step's usage counts again when it is taken: from the steps
         record.usage = sum((step.usage for step in record.steps), Usage())
         return run
+
+    def _restore_kv(self, run: Run, checkpoint: Checkpoint) -> None:
+        """Load the KV cache the run stopped with, if it kept one; the run notes what came of it."""
+        from agentcore.checkpoints import load_kv
+
+        if checkpoint.kv_state is None:
+            return
+        data = load_kv(checkpoint.kv_state)
+        tokens = self.backend.import_session(run.run_id, data) if data is not None else 0
+        run.note(
+            f"resumed with the saved KV state ({tokens} tokens)"
+            if tokens
+            else "the saved KV state was missing or unusable; the prompt is evaluated again"
+        )
 
     def _check_stored_steps(self, run: Run) -> None:
         """Raise :class:`CheckpointError` if the run's stored steps cannot be replayed as they
@@ -629,6 +649,7 @@ class Agent:
             record.error = f"{type(exc).__name__}: {exc}"
         finally:
             record.duration_s = run.earlier_s + time.perf_counter() - started
+            self._keep_or_drop_kv(run)
             try:
                 run.commit(record.status.value)
             except CheckpointError as exc:
@@ -646,6 +667,24 @@ class Agent:
 
     def _loop(self, run: Run) -> Iterator[Step]:
         raise NotImplementedError
+
+    def _keep_or_drop_kv(self, run: Run) -> None:
+        """Save the KV cache of a run that stopped resumable (``keep_kv``); forget it once
+        the run is over. Never fails the run: without it a resume evaluates the prompt."""
+        from agentcore.checkpoints import RESUMABLE, drop_kv, save_kv
+
+        if not self.keep_kv or run.checkpointer is None:
+            return
+        try:
+            if run.record.status.value in RESUMABLE:
+                data = self.backend.export_session(run.run_id)
+                run.kv_state = save_kv(run.run_id, data) if data else None
+            else:
+                run.kv_state = None
+                drop_kv(run.run_id)
+        except OSError as exc:
+            run.kv_state = None
+            run.record.warnings.append(f"the KV state could not be saved: {exc}")
 
     # -- guardrails and what is stored -------------------------------------------------------
 

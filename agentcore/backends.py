@@ -109,5 +109,15 @@ class LLMBackend(ABC):
 
         return clean_messages(messages, PromptGuard(self.special_tokens(), CHAT_ROLES))
 
+    def export_session(self, session: str) -> bytes | None:
+        """The KV state cached for ``session`` as bytes, for a stopped durable run to keep
+        (``None``: this backend has none to give; re-evaluating the prompt is the fallback)."""
+        return None
+
+    def import_session(self, session: str, data: bytes) -> int:
+        """Take a state :meth:`export_session` gave as ``session``'s; the tokens it holds
+        (0: refused or not supported, and the next call evaluates its whole prompt)."""
+        return 0
+
     def close(self) -> None:  # noqa: B027 - optional hook, default does nothing
         """Release resources (model memory, connections)."""

@@ -88,6 +88,47 @@ class Owner(Record):
         return True
 
 
+class KVState(Record):
+    """A stopped run's KV cache in a file beside agentcore's cache: its resume loads it and
+    evaluates only the new tokens instead of the whole prompt again."""
+
+    path: str
+    sha256: str
+    bytes: int
+
+
+def save_kv(run_id: str, data: bytes) -> KVState:
+    """Write a run's exported KV state (replacing an earlier one); its record."""
+    import hashlib
+
+    from agentcore.model_registry import cache_dir
+
+    folder = cache_dir() / "kv"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{run_id}.kv"
+    partial = path.with_suffix(".partial")
+    partial.write_bytes(data)
+    partial.replace(path)  # never a half-written state under the real name
+    return KVState(path=str(path), sha256=hashlib.sha256(data).hexdigest(), bytes=len(data))
+
+
+def load_kv(state: KVState) -> bytes | None:
+    """The saved KV state's bytes, or ``None`` if the file is gone or not what was saved."""
+    import hashlib
+
+    try:
+        data = Path(state.path).read_bytes()
+    except OSError:
+        return None
+    return data if hashlib.sha256(data).hexdigest() == state.sha256 else None
+
+
+def drop_kv(run_id: str) -> None:
+    from agentcore.model_registry import cache_dir
+
+    (cache_dir() / "kv" / f"{run_id}.kv").unlink(missing_ok=True)
+
+
 class Checkpoint(Record):
     """A run as committed: its record so far, and what a resume must find unchanged.
 
@@ -113,6 +154,8 @@ class Checkpoint(Record):
     max_steps: int | None = None
     conversation: dict[str, Any] | None = None
     """A chat turn's conversation as it was before the turn (the turn's steps are replayed)."""
+    kv_state: KVState | None = None
+    """Where the model's KV cache of a stopped run was saved (``Agent(keep_kv=True)``)."""
     tool_state: Any = None
     """The tools' scratch state (``ToolContext.state``) at the commit, encoded by
     :func:`encode_state`; ``None`` when it held something that is not data."""
@@ -187,6 +230,7 @@ class Checkpointer:
             max_steps=run.step_limit,
             conversation=run.conversation_before,
             tool_state=state,
+            kv_state=run.kv_state,
             **self.describe,
         )
         body = _redacted_json(checkpoint)

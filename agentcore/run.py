@@ -76,6 +76,8 @@ class Run:
     """Why that step is taken again: ``approval`` (it was paused) or ``unknown_outcome``."""
     decision: Decision | None = None
     """A person's answer to the resumed run's pending call."""
+    kv_state: Any = None
+    """Where this stopped run's KV cache was saved (:class:`~agentcore.checkpoints.KVState`)."""
     conversation_before: dict[str, Any] | None = None
     """A chat turn's conversation before the turn, as data (kept with its checkpoints)."""
     started: float = field(default_factory=time.perf_counter)

@@ -104,7 +104,8 @@ CONVERSATIONS = [
 
 
 def run_one(bot: Any, conversation: Conversation, model: str) -> dict[str, Any]:
-    prepared = bot.prepare({"shopbot": {"quiet": True}})  # a temporary directory, removed after
+    # a temporary directory, removed after; the bot's policy alone decides (no person asked)
+    prepared = bot.prepare({"shopbot": {"quiet": True, "approval": "off"}})
     started = time.perf_counter()
     agent = None
     try:

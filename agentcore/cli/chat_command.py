@@ -236,7 +236,8 @@ def _converse(agent: Any, session_id: str, scripted: list[str]) -> None:
         result = _shown_turn(agent.chat_stream(session_id, message), status)
         while result.status == "paused":
             if not sys.stdin.isatty():
-                _show(pending_line(result), fg="yellow")
+                how = "No one can approve it without a terminal; the turn stays paused."
+                _show(pending_line(result, how), fg="yellow")
                 break
             decision = ask_decision(result)
             if decision is None:

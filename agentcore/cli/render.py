@@ -180,13 +180,13 @@ class LiveRenderer:
         )
 
 
-def pending_line(result: RunResult) -> str:
-    """What a paused run waits for, and how to answer from another terminal."""
+def pending_line(result: RunResult, how: str | None = None) -> str:
+    """What a paused run waits for, and how to answer (by default: from another terminal)."""
     pending = result.pending
     assert pending is not None
     why = "may have run before a crash" if pending.reason == "unknown_outcome" else "needs approval"
-    return (
-        f"Paused: {pending.tool} {json.dumps(pending.arguments)} {why}. Answer with "
-        f"`agentcore runs approve {result.run_id}` or `agentcore runs reject {result.run_id} "
-        "--reason TEXT`."
+    how = how or (
+        f"Answer with `agentcore runs approve {result.run_id}` or `agentcore runs reject "
+        f"{result.run_id} --reason TEXT`."
     )
+    return f"Paused: {pending.tool} {json.dumps(pending.arguments)} {why}. {how}"

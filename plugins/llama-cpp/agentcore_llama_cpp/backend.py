@@ -19,6 +19,7 @@ call reuses the whole common prefix (its history is its own).
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -48,6 +49,10 @@ MAX_SAVED_SESSIONS = 4
 #: at once (a server's workers, an eval's threads) interleave those swaps, and the process's
 #: standard output can stay pointed at /dev/null for good. Loads take turns.
 _LOADING = threading.Lock()
+
+
+#: The layout of an exported KV state (bump it when it changes: old files are then refused).
+KV_FORMAT = 1
 
 
 class LlamaCppBackend(LLMBackend):
@@ -324,6 +329,59 @@ class LlamaCppBackend(LLMBackend):
             self._llm.load_state(state)
         self._active_session = session
         return saved is None
+
+    # -- a session's KV state, kept with a stopped run --------------------------------------
+
+    def export_session(self, session: str) -> bytes | None:
+        """``session``'s KV cache as bytes (``None``: nothing cached for it): a paused or
+        cancelled durable run keeps it, so its resume evaluates only the new tokens."""
+        with self._lock:
+            if session == self._active_session and self._llm.n_tokens:
+                state, canonical = self._llm.save_state(), self._canonical
+            elif session in self._saved:
+                state, canonical = self._saved[session]
+            else:
+                return None
+        import numpy as np
+
+        header = {
+            "format": KV_FORMAT, "n_tokens": state.n_tokens, "canonical": canonical,
+            "seed": state.seed, "state_size": state.llama_state_size, "n_ctx": self.context_window,
+        }  # fmt: skip
+        head = json.dumps(header).encode()
+        ids = np.asarray(state.input_ids[: state.n_tokens], dtype=np.int32).tobytes()
+        return len(head).to_bytes(4, "little") + head + ids + bytes(state.llama_state)
+
+    def import_session(self, session: str, data: bytes) -> int:
+        """Load a KV state :meth:`export_session` made (same model, same ``n_ctx``) as
+        ``session``'s; the tokens it holds. A state that does not fit is refused (0)."""
+        import numpy as np
+        from llama_cpp import LlamaState
+
+        try:
+            size = int.from_bytes(data[:4], "little")
+            header = json.loads(data[4 : 4 + size])
+            n_tokens = int(header["n_tokens"])
+            ids_end = 4 + size + 4 * n_tokens
+            state_bytes = data[ids_end:]
+        except (ValueError, KeyError, TypeError):
+            return 0
+        if (
+            header.get("format") != KV_FORMAT
+            or header.get("n_ctx") != self.context_window
+            or len(state_bytes) != header.get("state_size")
+        ):
+            return 0
+        input_ids = np.zeros(self.context_window, dtype=np.intc)
+        input_ids[:n_tokens] = np.frombuffer(data[4 + size : ids_end], dtype=np.int32)
+        scores = np.zeros((1, self._llm.n_vocab()), dtype=np.single)
+        seed = header["seed"]
+        state = LlamaState(input_ids, scores, n_tokens, state_bytes, len(state_bytes), seed)
+        with self._lock:
+            if session == self._active_session:
+                self._active_session = None  # the imported state replaces what is cached
+            self._saved[session] = (state, int(header["canonical"]))
+        return n_tokens
 
     def reset(self) -> None:
         """Forget the KV cache (the next call evaluates its whole prompt)."""

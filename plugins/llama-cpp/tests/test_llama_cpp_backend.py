@@ -201,3 +201,31 @@ def test_models_loaded_by_several_threads_at_once_leave_standard_output_alone(ca
     assert [os.fstat(fd)[:2] for fd in (1, 2)] == before
     print("still here")
     assert "still here" in capfd.readouterr().out
+
+
+def test_an_exported_kv_state_moves_a_session_to_a_new_model_instance(backend):
+    """What a durable run keeps when it stops (``keep_kv``): a new process loads it and
+    evaluates only the new tokens, and greedy text goes on exactly as in the first."""
+    from agentcore_llama_cpp.backend import LlamaCppBackend
+
+    config = GenerationConfig(max_new_tokens=8, temperature=0.0)
+    base = "Question: what is the capital of France?\nThought 1:"
+    backend.reset()
+    first = backend.complete(base, config, session="moving")
+    extended = base + first.text + "\nObservation 1: Paris is the capital.\nThought 2:"
+    expected = backend.complete(extended, config, session="moving")
+    data = backend.export_session("moving")
+    assert data and backend.export_session("never-used") is None
+
+    fresh = LlamaCppBackend("qwen2.5-coder-0.5b", n_ctx=2048, n_threads=2)
+    try:
+        assert fresh.import_session("moving", data) >= expected.usage.prompt_tokens
+        assert fresh.import_session("bad", data[:-10]) == 0  # truncated: refused
+        later = extended + expected.text + "\nObservation 2: It is on the Seine.\nThought 3:"
+        resumed = fresh.complete(later, config, session="moving")
+        backend_again = backend.complete(later, config, session="moving")
+    finally:
+        fresh.close()
+    assert resumed.text == backend_again.text
+    new_tokens = resumed.usage.prompt_tokens - expected.usage.prompt_tokens
+    assert resumed.usage.prompt_tokens_evaluated <= new_tokens + 10
