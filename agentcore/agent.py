@@ -622,10 +622,11 @@ class Agent:
                 run.commit(RUNNING)
                 self._emit(run, "on_step", run_id=record.run_id, step=step)
                 yield step
+                if record.status is RunStatus.FINISHED:
+                    continue  # answered: a cancel or a budget now comes too late to stop it
                 run.raise_if_cancelled()
                 run.guardrails.raise_if_refused()
-                if record.status is not RunStatus.FINISHED:
-                    run.raise_if_over_budget()
+                run.raise_if_over_budget()
             run.guardrails.check_output()
         except RunPaused as exc:
             record.status = RunStatus.PAUSED
