@@ -285,29 +285,10 @@ class Agent:
 
     # -- durable runs -------------------------------------------------------------------------
 
-    def resume(
-        self,
-        run_id: str,
-        *,
-        decision: Decision | None = None,
-        extra_steps: int | None = None,
-        on_token: TokenCallback | None = None,
-        on_retry: RetryCallback | None = None,
-    ) -> RunResult:
-        """Continue a stopped run from its last committed step and return its result.
-
-        The run may be ``lost`` (its process died), ``cancelled``, ``paused`` (give the
-        person's ``decision``, or use :meth:`approve` / :meth:`reject`), ``max_steps``
-        (``extra_steps`` more, by default this agent's ``max_steps``) or ``budget``. The
-        agent must be configured as the run's was (kind, model and its SHA-256, prompt);
-        anything else is a :class:`~agentcore.checkpoints.CheckpointError` and the stored
-        run is left as it is.
-        """
-        stream = self.resume_stream(
-            run_id, decision=decision, extra_steps=extra_steps, on_token=on_token,
-            on_retry=on_retry,
-        )  # fmt: skip
-        return stream.result
+    def resume(self, run_id: str, **options: Any) -> RunResult:
+        """Continue a stopped run from its last committed step and return its result
+        (``options``: those of :meth:`resume_stream`)."""
+        return self.resume_stream(run_id, **options).result
 
     def resume_stream(
         self,
@@ -318,7 +299,16 @@ class Agent:
         on_token: TokenCallback | None = None,
         on_retry: RetryCallback | None = None,
     ) -> RunStream:
-        """Like :meth:`resume`, with the new steps iterated as they complete."""
+        """Continue a stopped run from its last committed step, its new steps iterated as
+        they complete.
+
+        The run may be ``lost`` (its process died), ``cancelled``, ``paused`` (give the
+        person's ``decision``, or use :meth:`approve` / :meth:`reject`), ``max_steps``
+        (``extra_steps`` more, by default this agent's ``max_steps``) or ``budget``. The
+        agent must be configured as the run's was (kind, model and its SHA-256, prompt);
+        anything else is a :class:`~agentcore.checkpoints.CheckpointError` and the stored
+        run is left as it is.
+        """
         if not self.resumable:
             raise CheckpointError(
                 f"a {self.kind} run cannot be resumed (its loop is one call or one program: "

@@ -30,8 +30,7 @@ from agentcore.react import ReActAgent
 
 #: A question the 1.5B model does not settle within 6 steps (HotpotQA dev, first 100).
 QUESTION = (
-    "Which Company published a magazine that was a hybrid video game/film, Red Herring or "
-    "GameFan?"
+    "Which Company published a magazine that was a hybrid video game/film, Red Herring or GameFan?"
 )
 
 

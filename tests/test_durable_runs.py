@@ -452,3 +452,17 @@ def test_an_approved_keyed_call_lost_in_a_crash_is_redone_without_asking_again(s
     assert done.status is RunStatus.FINISHED
     assert len(keys) == 2 and keys[0] == keys[1]  # redone with the same idempotency key
     assert [d.verdict for d in done.decisions] == ["approve"]
+
+
+def test_a_model_file_whose_hash_changed_is_refused(store, mailbox):
+    run_id = cancelled_after(agent(store, mailbox, by_step_with_hash("a" * 64)), 1)
+    _refused(
+        store, run_id, lambda: agent(store, mailbox, by_step_with_hash("b" * 64)),
+        "ran with model file SHA-256 aaaaaaaaaaaa…, this agent has bbbbbbbbbbbb…",
+    )  # fmt: skip
+
+
+def by_step_with_hash(sha256: str) -> ScriptedBackend:
+    backend = by_step()
+    backend.model_sha256 = sha256  # as llama-cpp reports its GGUF file's
+    return backend

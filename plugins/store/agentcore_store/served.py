@@ -79,16 +79,11 @@ class DuckDBRunStore(SqlRunStore):
 @contextmanager
 def _shared_connection(path: Path, wait_s: float) -> Iterator[Any]:
     """A connection of its own to ``path``, in a transaction, closed after one operation."""
-    from agentcore_store.connection import connect_waiting
+    from agentcore_store.connection import connect_waiting, transaction
 
     con = connect_waiting(path, wait_s)
     try:
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             yield con
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        con.execute("COMMIT")
     finally:
         con.close()
