@@ -811,9 +811,11 @@ class Agent:
                 user_callback(piece)
 
         chat = {"turns": turns} if turns is not None and self.backend.accepts_turns else {}
-        completion = self.backend.complete(
-            prompt, config, on_token=on_token, grammar=grammar, session=run.run_id, **chat
-        )
+        options = {"on_token": on_token, "grammar": grammar, "session": run.run_id, **chat}
+        if run.event_loop is not None and self.backend.supports_async:
+            completion = _on_loop(run, self.backend.acomplete(prompt, config, **options))
+        else:
+            completion = self.backend.complete(prompt, config, **options)
         if completion.finish_reason == "cancelled":
             raise RunCancelled
         run.raise_if_cancelled()
@@ -852,3 +854,19 @@ def _budget(value: RunBudget | dict[str, Any] | None) -> RunBudget | None:
 def _short(value: str | None) -> str:
     text = str(value or "(none)")
     return f"{text[:12]}…" if len(text) == 64 else repr(text)
+
+
+def _on_loop(run: Run, call: Any) -> Completion:
+    """Run an async backend call on the run's event loop and wait for it from the run's
+    thread; a cancel of the run cancels the call."""
+    import asyncio
+    import concurrent.futures
+
+    future = asyncio.run_coroutine_threadsafe(call, run.event_loop)
+    while True:
+        try:
+            return future.result(timeout=0.05)
+        except concurrent.futures.TimeoutError:
+            if run.cancel.is_set():
+                future.cancel()
+                raise RunCancelled from None

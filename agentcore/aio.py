@@ -64,6 +64,7 @@ class AsyncRunStream:
         queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         # building the stream checks the input (and a resume's checkpoint): errors raise here
         stream = self._stream = await asyncio.to_thread(self._start)
+        stream._run.event_loop = loop  # backends that can are called on this loop
 
         def pump() -> None:
             try:

@@ -44,6 +44,9 @@ class LLMBackend(ABC):
 
     name: str = "backend"
     model_name: str = ""
+    supports_async: bool = False
+    """Whether :meth:`acomplete` exists: an async run (:mod:`agentcore.aio`) then makes its
+    model calls on the caller's event loop instead of blocking its worker thread on them."""
     model_sha256: str | None = None
     """The SHA-256 of the model file, where there is one (a durable run records it, and a
     resume with another file is refused); ``None`` for a model served by name."""
@@ -108,6 +111,23 @@ class LLMBackend(ABC):
         from agentcore.untrusted import CHAT_ROLES, PromptGuard, clean_messages
 
         return clean_messages(messages, PromptGuard(self.special_tokens(), CHAT_ROLES))
+
+    async def acomplete(
+        self,
+        prompt: str,
+        config: GenerationConfig,
+        *,
+        on_token: TokenCallback | None = None,
+        grammar: str | None = None,
+        session: str | None = None,
+    ) -> Completion:
+        """:meth:`complete` as a coroutine, for a backend that talks to a server
+        (``supports_async``); the default runs :meth:`complete` in a thread."""
+        import asyncio
+
+        return await asyncio.to_thread(
+            self.complete, prompt, config, on_token=on_token, grammar=grammar, session=session
+        )
 
     def export_session(self, session: str) -> bytes | None:
         """The KV state cached for ``session`` as bytes, for a stopped durable run to keep

@@ -76,6 +76,8 @@ class Run:
     """Why that step is taken again: ``approval`` (it was paused) or ``unknown_outcome``."""
     decision: Decision | None = None
     """A person's answer to the resumed run's pending call."""
+    event_loop: Any = None
+    """An async run's event loop: a backend that ``supports_async`` is called on it."""
     kv_state: Any = None
     """Where this stopped run's KV cache was saved (:class:`~agentcore.checkpoints.KVState`)."""
     conversation_before: dict[str, Any] | None = None

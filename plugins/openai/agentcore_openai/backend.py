@@ -80,6 +80,7 @@ class OpenAIBackend(LLMBackend):
 
     name = "openai"
     supports_grammar = False
+    supports_async = True
     accepts_turns = True  # sent only in chat mode (api=chat, or auto on a chat-only model)
 
     def __init__(self, model: str | None = None, **options: Any) -> None:
@@ -113,6 +114,7 @@ class OpenAIBackend(LLMBackend):
         window = opts.context_window or opts.n_ctx or _window_from(served.get(self.model_name))
         self.context_window = int(window or 4096)
         self._tokenize_route: str | None = None  # found on first count_tokens
+        self._async_http: Any = None  # made on the first async call (agentcore.aio)
 
     # -- set-up ------------------------------------------------------------------------------
 
@@ -218,30 +220,72 @@ class OpenAIBackend(LLMBackend):
         """Continue ``prompt`` via ``/completions``, or send ``turns`` via ``/chat/completions``
         (``api=chat``, or ``api=auto`` once the server has said the model is chat-only)."""
         if self.api != "chat":
-            body = {"prompt": prompt, **self._sampling(config), **self._grammar(grammar)}
+            body = self._completion_body(prompt, config, grammar)
             try:
                 completion = self._generate(
                     "/completions", body, config, on_token, _completion_text
                 )
             except HTTPStatusError as exc:
-                if self.api == "completions" or not _chat_only(exc):
-                    raise
-                log.info("openai backend: %s has no /completions; using chat", self.model_name)
-                self.api = "chat"
+                self._chat_only_now(exc)
             else:
                 self.api = "completions"
                 return completion
-        return self._complete_chat(prompt, config, on_token, grammar, turns)
+        body, shown, lead = self._chat_request(prompt, config, on_token, grammar, turns)
+        sink = shown.feed if shown else on_token
+        completion = self._generate("/chat/completions", body, config, sink, _chat_text)
+        return _chat_reply(completion, shown, lead)
 
-    def _complete_chat(
+    async def acomplete(
+        self,
+        prompt: str,
+        config: GenerationConfig,
+        *,
+        on_token: TokenCallback | None = None,
+        grammar: str | None = None,
+        session: str | None = None,
+        turns: PromptTurns | None = None,
+    ) -> Completion:
+        """:meth:`complete` on the asyncio client (``httpx.AsyncClient``), for async runs:
+        the same requests, retries, errors and results."""
+        if self.api != "chat":
+            body = self._completion_body(prompt, config, grammar)
+            try:
+                completion = await self._agenerate(
+                    "/completions", body, config, on_token, _completion_text
+                )
+            except HTTPStatusError as exc:
+                self._chat_only_now(exc)
+            else:
+                self.api = "completions"
+                return completion
+        body, shown, lead = self._chat_request(prompt, config, on_token, grammar, turns)
+        sink = shown.feed if shown else on_token
+        completion = await self._agenerate("/chat/completions", body, config, sink, _chat_text)
+        return _chat_reply(completion, shown, lead)
+
+    def _completion_body(
+        self, prompt: str, config: GenerationConfig, grammar: str | None
+    ) -> dict[str, Any]:
+        return {"prompt": prompt, **self._sampling(config), **self._grammar(grammar)}
+
+    def _chat_only_now(self, exc: HTTPStatusError) -> None:
+        """After ``/completions`` failed: go on with chat if the server says the model is
+        chat-only (``api=auto``); otherwise the failure stands."""
+        if self.api == "completions" or not _chat_only(exc):
+            raise exc
+        log.info("openai backend: %s has no /completions; using chat", self.model_name)
+        self.api = "chat"
+
+    def _chat_request(
         self,
         prompt: str,
         config: GenerationConfig,
         on_token: TokenCallback | None,
         grammar: str | None,
         turns: PromptTurns | None,
-    ) -> Completion:
-        """The prompt as chat turns; the reply read as the continuation of their lead."""
+    ) -> tuple[dict[str, Any], _LeadFilter | None, str]:
+        """The prompt as chat turns (the reply is read as the continuation of their lead):
+        the request body, the filter that keeps the lead out of the streamed text, the lead."""
         if turns is None:  # a caller with text only: the whole transcript as the user's
             turns = PromptTurns(messages=[Message(role="user", content=prompt)])
         body = {
@@ -252,12 +296,7 @@ class OpenAIBackend(LLMBackend):
             **self._grammar(grammar),
         }
         shown = _LeadFilter(turns.lead, on_token) if on_token is not None and turns.lead else None
-        completion = self._generate(
-            "/chat/completions", body, config, shown.feed if shown else on_token, _chat_text
-        )
-        if shown is not None:
-            shown.flush()
-        return completion.model_copy(update={"text": reply_after_lead(completion.text, turns.lead)})
+        return body, shown, turns.lead
 
     def _grammar(self, grammar: str | None) -> dict[str, Any]:
         if grammar is None:
@@ -328,18 +367,57 @@ class OpenAIBackend(LLMBackend):
         on_token: TokenCallback | None,
         text_of: Any,
     ) -> Completion:
-        started = time.perf_counter()
-        scanner = StopScanner(config.stop, on_token)
+        reading = _Reading(StopScanner(config.stop, on_token), text_of)
         if on_token is None:
-            answer = self._http.post_json(path, body)
-            choice = _first_choice(answer)
-            scanner.feed(text_of(choice, streaming=False))
-            finish = _finish(choice.get("finish_reason"))
-            usage, timings = answer.get("usage"), answer.get("timings")
-            first_at = None
+            reading.answer(self._http.post_json(path, body))
         else:
-            finish, usage, timings, first_at = self._stream(path, body, scanner, text_of)
+            request = {**body, "stream": True, "stream_options": {"include_usage": True}}
+            events: Iterator[dict[str, Any]] = self._http.post_stream(path, request)
+            try:
+                for event in events:
+                    if reading.event(event):
+                        break  # our stop sequence: closing the stream tells the server to stop
+            except (KeyboardInterrupt, RunCancelled):
+                reading.finish = "cancelled"
+            finally:
+                close = getattr(events, "close", None)
+                if close is not None:
+                    close()
+        return self._completion(reading, body, config)
+
+    async def _agenerate(
+        self,
+        path: str,
+        body: dict[str, Any],
+        config: GenerationConfig,
+        on_token: TokenCallback | None,
+        text_of: Any,
+    ) -> Completion:
+        if self._async_http is None:
+            from agentcore_openai.async_transport import AsyncTransport
+
+            self._async_http = AsyncTransport(self._http)
+        reading = _Reading(StopScanner(config.stop, on_token), text_of)
+        if on_token is None:
+            reading.answer(await self._async_http.post_json(path, body))
+        else:
+            request = {**body, "stream": True, "stream_options": {"include_usage": True}}
+            events = self._async_http.post_stream(path, request)
+            try:
+                async for event in events:
+                    if reading.event(event):
+                        break
+            except RunCancelled:
+                reading.finish = "cancelled"
+            finally:
+                await events.aclose()
+        return self._completion(reading, body, config)
+
+    def _completion(
+        self, reading: _Reading, body: dict[str, Any], config: GenerationConfig
+    ) -> Completion:
         ended = time.perf_counter()
+        scanner, finish = reading.scanner, reading.finish
         text = scanner.text if finish == "cancelled" else scanner.finish()
         if scanner.stopped_by is not None:
             finish = "stop"
@@ -347,40 +425,10 @@ class OpenAIBackend(LLMBackend):
             text=text,
             finish_reason=finish,
             stop_sequence=scanner.stopped_by,
-            usage=self._usage(usage, body, text, finish, config),
-            timings=_timings(started, first_at, ended, timings),
+            usage=self._usage(reading.usage, body, text, finish, config),
+            timings=_timings(reading.started, reading.first_at, ended, reading.timings),
             model=self.model_name,
         )
-
-    def _stream(
-        self, path: str, body: dict[str, Any], scanner: StopScanner, text_of: Any
-    ) -> tuple[str, Any, Any, float | None]:
-        request = {**body, "stream": True, "stream_options": {"include_usage": True}}
-        events: Iterator[dict[str, Any]] = self._http.post_stream(path, request)
-        finish, usage, timings, first_at = "stop", None, None, None
-        try:
-            for event in events:
-                usage = event.get("usage") or usage
-                timings = event.get("timings") or timings
-                choices = event.get("choices") or []
-                if not choices:
-                    continue
-                piece = text_of(choices[0], streaming=True)
-                if piece and first_at is None:
-                    first_at = time.perf_counter()
-                if scanner.feed(piece):
-                    break  # our stop sequence: closing the stream tells the server to stop
-                if choices[0].get("finish_reason"):
-                    finish = _finish(choices[0]["finish_reason"])
-        except KeyboardInterrupt:
-            finish = "cancelled"
-        except RunCancelled:
-            finish = "cancelled"
-        finally:
-            close = getattr(events, "close", None)
-            if close is not None:
-                close()
-        return finish, usage, timings, first_at
 
     def _usage(
         self, reported: Any, body: dict[str, Any], text: str, finish: str, config: GenerationConfig
@@ -407,6 +455,45 @@ class OpenAIBackend(LLMBackend):
         return Usage(
             prompt_tokens=prompt, prompt_tokens_evaluated=prompt, completion_tokens=generated
         )
+
+
+class _Reading:
+    """What one generation request has returned so far (its answer, or its stream's events)."""
+
+    def __init__(self, scanner: StopScanner, text_of: Any) -> None:
+        self.scanner, self.text_of = scanner, text_of
+        self.started = time.perf_counter()
+        self.finish, self.usage, self.timings = "stop", None, None
+        self.first_at: float | None = None
+
+    def answer(self, answer: Any) -> None:
+        """A whole (not streamed) answer."""
+        choice = _first_choice(answer)
+        self.scanner.feed(self.text_of(choice, streaming=False))
+        self.finish = _finish(choice.get("finish_reason"))
+        self.usage, self.timings = answer.get("usage"), answer.get("timings")
+
+    def event(self, event: dict[str, Any]) -> bool:
+        """One streamed event; ``True`` once a stop sequence ended the text."""
+        self.usage = event.get("usage") or self.usage
+        self.timings = event.get("timings") or self.timings
+        choices = event.get("choices") or []
+        if not choices:
+            return False
+        piece = self.text_of(choices[0], streaming=True)
+        if piece and self.first_at is None:
+            self.first_at = time.perf_counter()
+        if self.scanner.feed(piece):
+            return True
+        if choices[0].get("finish_reason"):
+            self.finish = _finish(choices[0]["finish_reason"])
+        return False
+
+
+def _chat_reply(completion: Completion, shown: _LeadFilter | None, lead: str) -> Completion:
+    if shown is not None:
+        shown.flush()
+    return completion.model_copy(update={"text": reply_after_lead(completion.text, lead)})
 
 
 def _completion_text(choice: dict[str, Any], *, streaming: bool) -> str:

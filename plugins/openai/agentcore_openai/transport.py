@@ -203,26 +203,43 @@ class Transport:
 
 
 def _sse_events(response: http.client.HTTPResponse, url: str) -> Iterator[dict[str, Any]]:
-    data: list[str] = []
-    while True:
+    events = SSEEvents(url)
+    while not events.done:
         raw = response.readline()
         if not raw:
             return
-        line = raw.decode("utf-8").rstrip("\r\n")
+        event = events.feed(raw.decode("utf-8"))
+        if event is not None:
+            yield event
+
+
+class SSEEvents:
+    """Server-sent events read line by line (by the blocking and the asyncio transport): each
+    :meth:`feed` returns the JSON event a line completes, or ``None``; ``done`` after
+    ``[DONE]``. An error event raises :class:`BackendError`."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.done = False
+        self._data: list[str] = []
+
+    def feed(self, line: str) -> dict[str, Any] | None:
+        line = line.rstrip("\r\n")
         if line.startswith("data:"):
-            data.append(line[5:].removeprefix(" "))
-            continue
-        if line or not data:
-            continue  # comments (": ping"), "event:"/"id:" fields, or stray blank lines
-        payload, data = "\n".join(data), []
+            self._data.append(line[5:].removeprefix(" "))
+            return None
+        if line or not self._data:
+            return None  # comments (": ping"), "event:"/"id:" fields, or stray blank lines
+        payload, self._data = "\n".join(self._data), []
         if payload.strip() == "[DONE]":
-            return
-        event = _decode_json(payload.encode(), url)
+            self.done = True
+            return None
+        event = _decode_json(payload.encode(), self.url)
         if isinstance(event, dict) and event.get("error"):
             raise BackendError(
                 redact(f"the server reported an error mid-stream: {_message(event)}")
             )
-        yield event
+        return event
 
 
 def _status_error(status: int, text: str, url: str) -> HTTPStatusError:
