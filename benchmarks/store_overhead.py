@@ -5,7 +5,11 @@ takes well under a millisecond per step, so what is left is the store: buffering
 prompt and completion through the event hooks, then one transaction per run that writes the
 run, its steps, LLM calls and tool calls to a DuckDB file. Three rows, side by side in one run:
 store off (``AGENTCORE_STORE=off``), store on with a fresh file, and store on with a file that
-already holds ``--existing`` runs (inserts into a larger table).
+already holds ``--existing`` runs (inserts into a larger table). Two more rows, with the trace
+store off, measure durable runs' checkpoints (a commit when the run starts, before each tool
+call, after each step and at the end) in a DuckDB run store held open by the process (a
+server's, or ``Agent(checkpoints=...)``'s) and in one opened per commit (the command line's,
+shared with other processes).
 
 For scale: one ReAct step on the embedded 1.5B model takes seconds.
 
@@ -32,7 +36,7 @@ def noop(text: str) -> str:
     return text
 
 
-def one_run(pm: AgentcorePluginManager, steps: int) -> float:
+def one_run(pm: AgentcorePluginManager, steps: int, checkpoints=None) -> float:
     completions = [
         f" Step {i} thinking about the question.\nAction {i}: noop[value {i}]"
         for i in range(1, steps)
@@ -43,6 +47,7 @@ def one_run(pm: AgentcorePluginManager, steps: int) -> float:
         max_steps=steps,
         plugin_manager=pm,
         prompt="react/tools",
+        checkpoints=checkpoints,
     )
     started = time.perf_counter()
     result = agent.run("What does the no-op tool return?")
@@ -51,12 +56,18 @@ def one_run(pm: AgentcorePluginManager, steps: int) -> float:
     return elapsed
 
 
-def measure(store: str, runs: int, steps: int, warm: int = 0) -> list[float]:
+def measure(store: str, runs: int, steps: int, warm: int = 0, checkpoints=None) -> list[float]:
     os.environ["AGENTCORE_STORE"] = store
     pm = AgentcorePluginManager(allow={"store"})
     for _ in range(warm):
-        one_run(pm, steps)
-    return [one_run(pm, steps) for _ in range(runs)]
+        one_run(pm, steps, checkpoints)
+    return [one_run(pm, steps, checkpoints) for _ in range(runs)]
+
+
+def checkpoint_store(path: Path, hold: bool):
+    from agentcore.plugin import create_provider
+
+    return create_provider("run_store", "duckdb", path=path, hold=hold)
 
 
 def main() -> None:
@@ -74,6 +85,10 @@ def main() -> None:
             ("store on, new file", measure(fresh, args.runs, args.steps, warm=1)),
             (f"store on, {args.existing} runs in file", measure(full, args.runs, args.steps)),
         ]
+        for label, hold in (("held open", True), ("opened per commit", False)):
+            store = checkpoint_store(Path(scratch) / f"checkpoints-{hold}.duckdb", hold)
+            times = measure("off", args.runs, args.steps, warm=1, checkpoints=store)
+            rows.append((f"store off, checkpoints in DuckDB {label}", times))
     base = statistics.median(rows[0][1])
     print(
         f"ReAct run of {args.steps} steps, scripted backend, no-op tool; "

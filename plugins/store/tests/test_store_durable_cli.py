@@ -83,10 +83,12 @@ def test_a_rejection_from_another_terminal_is_what_the_model_is_told(env):
 
 def test_an_interrupted_run_resumes_in_a_new_process(env):
     running = subprocess.Popen(
-        react(delay_s=1.0), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-        stdin=subprocess.DEVNULL,
+        react(delay_s=1.5), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**env, "PYTHONUNBUFFERED": "1"}, stdin=subprocess.DEVNULL,
     )  # fmt: skip
-    for line in running.stdout:  # the first step is shown: it has been committed
+    # unbuffered, the first step shows as soon as it is committed; the second model call
+    # then takes 1.5 s, and Ctrl-C arrives during it
+    for line in running.stdout:
         if line.startswith("Observation 1:"):
             break
     running.send_signal(signal.SIGINT)
