@@ -81,10 +81,16 @@ def test_a_rejection_from_another_terminal_is_what_the_model_is_told(env):
     assert step["observation"].endswith("this search call; it was not done: no lookups today.")
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_an_interrupted_run_resumes_in_a_new_process(env):
     running = subprocess.Popen(
         react(delay_s=1.5), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**env, "PYTHONUNBUFFERED": "1"}, stdin=subprocess.DEVNULL,
+        # as at a terminal: a job started in the background (CI) inherits SIGINT ignored
+        preexec_fn=_default_sigint,
     )  # fmt: skip
     # unbuffered, the first step shows as soon as it is committed; the second model call
     # then takes 1.5 s, and Ctrl-C arrives during it
