@@ -132,6 +132,17 @@ def register_metrics(register: Callable[..., None]) -> None:
 
 
 @hookspec
+def register_toolsets(register: Callable[..., None]) -> None:
+    """Provide tools that come from elsewhere, many at once (an MCP server's).
+
+    Fires once per plugin manager, when the provider registry is first built. Call
+    ``register(name, factory, description="...")``; ``factory(source=..., **options)`` connects
+    to what ``source`` names (``agentcore run react --mcp "python server.py"`` passes it) and
+    returns a list of :class:`agentcore.plugin.Tool`. The MCP plugin registers ``mcp``.
+    """
+
+
+@hookspec
 def register_commands(cli: click.Group) -> None:
     """Add subcommands to the ``agentcore`` command line by calling ``cli.add_command``.
 

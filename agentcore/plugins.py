@@ -106,7 +106,9 @@ class Registry:
     implementation runs never depends on silent import order.
     """
 
-    KINDS = ("backend", "tool", "retriever", "executor", "store", "run_store", "metric")
+    KINDS = (
+        "backend", "tool", "toolset", "retriever", "executor", "store", "run_store", "metric",
+    )  # fmt: skip
     #: Settings sections (``--set SECTION.KEY=VALUE``): their "factory" is their model.
     SETTING = "setting"
 
@@ -127,6 +129,7 @@ class Registry:
             "store": pm.hook.register_stores,
             "run_store": pm.hook.register_run_stores,
             "metric": pm.hook.register_metrics,
+            "toolset": pm.hook.register_toolsets,
             self.SETTING: pm.hook.register_settings,
         }
         for kind, hook in hook_for_kind.items():

@@ -27,12 +27,25 @@ if TYPE_CHECKING:
 AgentKind = Literal["react", "chat", "pal", "prompt", "rag"]
 #: Options that only some kinds take: kind → the fields that belong to it.
 KIND_FIELDS: dict[str, frozenset[str]] = {
-    "react": frozenset({"tools", "max_steps", "repeats", "observation_chars", "constrain"}),
-    "chat": frozenset({"tools", "max_steps", "repeats", "observation_chars", "constrain"}),
+    "react": frozenset(
+        {"tools", "toolsets", "max_steps", "repeats", "observation_chars", "constrain"}
+    ),
+    "chat": frozenset(
+        {"tools", "toolsets", "max_steps", "repeats", "observation_chars", "constrain"}
+    ),
     "pal": frozenset({"executor", "retries", "timeout_s"}),
     "prompt": frozenset(),
     "rag": frozenset({"retriever", "index", "k", "retriever_options"}),
 }
+
+
+class ToolsetSpec(Options):
+    """Tools from elsewhere: the ``register_toolsets`` provider ``kind`` (``mcp``) connected
+    to ``source`` (a command, a URL), with its ``options``."""
+
+    kind: str
+    source: str
+    options: dict[str, Any] = Field(default_factory=dict)
 
 
 class AgentSpec(Options):
@@ -54,6 +67,9 @@ class AgentSpec(Options):
     shots: int | None = Field(None, ge=0)
     settings: dict[str, dict[str, Any]] = Field(default_factory=dict)
     tools: list[str] | None = None
+    toolsets: list[ToolsetSpec] | None = Field(
+        None, description="Tools from elsewhere, added to ``tools`` (an MCP server's)."
+    )
     max_steps: int | None = Field(None, ge=1, le=100)
     observation_chars: int | None = Field(
         None, ge=40, le=20_000, description="Cap on each observation put into the prompt."
@@ -118,11 +134,22 @@ class AgentSpec(Options):
             "budget": self.budget,
             "approval": self.approval,
         }
-        for name in KIND_FIELDS[self.kind] & self.model_fields_set:
+        for name in KIND_FIELDS[self.kind] & self.model_fields_set - {"toolsets"}:
             options[name] = getattr(self, name)
+        if self.toolsets:
+            options["tools"] = [*(self.tools or []), *self._toolset_tools(plugin_manager)]
         agent = cls(**options, **objects)
         agent.spec = self
         return agent
+
+    def _toolset_tools(self, plugin_manager: AgentcorePluginManager | None) -> list[Any]:
+        from agentcore.plugins import get_plugin_manager
+
+        pm = plugin_manager or get_plugin_manager()
+        tools: list[Any] = []
+        for toolset in self.toolsets or []:
+            tools += pm.create("toolset", toolset.kind, source=toolset.source, **toolset.options)
+        return tools
 
 
 def _agent_class(kind: str) -> type[Agent]:

@@ -19,7 +19,7 @@ from pydantic import Field
 from agentcore import hookspecs, plugins
 from agentcore.builtin.scripted import ScriptedBackend
 from agentcore.cli.main import cli as agentcore_cli
-from agentcore.errors import ConfigError
+from agentcore.errors import ConfigError, NotFoundError
 from agentcore.executors import CodeExecutor
 from agentcore.hookspecs import hookimpl
 from agentcore.memory import InMemoryStore
@@ -27,6 +27,7 @@ from agentcore.models import Document, ExecutionResult
 from agentcore.options import Options
 from agentcore.plugins import AgentcorePluginManager
 from agentcore.retrievers import Retriever
+from agentcore.tools import tool
 
 TESTS = Path(__file__).resolve().parent
 
@@ -225,3 +226,45 @@ def test_every_hookspec_is_documented_in_the_readme(hook):
     readme = (TESTS.parent / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Writing a plugin", 1)[1].split("\n## ", 1)[0]
     assert f"`{hook}" in section, f"hook {hook} is missing from the README's hooks table"
+
+
+class ToolsFromElsewhere:
+    """A toolset provider: the tools a ``source`` names, made when an agent asks for them."""
+
+    def __init__(self) -> None:
+        self.made: list[str] = []
+
+    @hookimpl
+    def register_toolsets(self, register):
+        def connect(source: str, prefix: str = "") -> list:
+            self.made.append(source)
+
+            @tool(name=f"{prefix}echo")
+            def echo(text: str) -> str:
+                """Say the text back."""
+                return f"{source}: {text}"
+
+            return [echo]
+
+        register("elsewhere", connect, description="tools from a named source")
+
+
+def test_hook_register_toolsets_gives_an_agent_spec_its_tools(monkeypatch):
+    from agentcore.specs import AgentSpec
+
+    mine = AgentcorePluginManager(allow={"scripted"})
+    provider = ToolsFromElsewhere()
+    assert mine.register(provider, name="elsewhere"), mine.failures
+    assert mine.registry.names("toolset") == ["elsewhere"]
+    steps = [" Echo.\nAction 1: x_echo[hi]", " Done.\nAction 2: finish[ok]"]
+    toolset = {"kind": "elsewhere", "source": "box-1", "options": {"prefix": "x_"}}
+    spec = AgentSpec(
+        kind="react", backend="scripted", backend_options={"completions": steps}, tools=[],
+        toolsets=[toolset],
+    )  # fmt: skip
+    agent = spec.build(plugin_manager=mine)
+    assert agent.tool_names() == ["x_echo"] and provider.made == ["box-1"]
+    result = agent.run("Say hi")
+    assert result.steps[0].observation == "box-1: hi" and result.answer == "ok"
+    with pytest.raises(NotFoundError, match="unknown toolset 'nowhere'"):
+        AgentSpec(kind="react", toolsets=[{"kind": "nowhere", "source": "s"}]).build(mine)

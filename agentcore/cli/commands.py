@@ -465,6 +465,14 @@ def run_group() -> None:
     "tolerant parser alone.",
 )
 @click.option(
+    "--mcp",
+    "mcp_servers",
+    multiple=True,
+    metavar="COMMAND_OR_URL",
+    help='Give the agent the tools of this MCP server: a command ("python server.py") or a '
+    "streamable-HTTP URL (repeatable; with no --tool, only these tools).",
+)
+@click.option(
     "--approve",
     "approve_tools",
     multiple=True,
@@ -481,6 +489,7 @@ def run_react(
     max_steps: int,
     wiki: str,
     grammar_mode: str,
+    mcp_servers: tuple[str, ...],
     approve_tools: tuple[str, ...],
     max_prompt_tokens: int | None,
     max_completion_tokens: int | None,
@@ -505,9 +514,11 @@ def run_react(
         options = _agent_options(dict(kwargs), ReActAgent.default_generation)
         options["settings"].setdefault("wikipedia", {}).setdefault("mode", wiki)
         options["generation"] = options["generation"].model_dump(mode="json")
+        toolsets = [{"kind": "mcp", "source": source} for source in mcp_servers]
         spec = _spec(
             kind="react",
-            tools=list(tools) or list(DEFAULT_TOOLS),
+            tools=list(tools) or ([] if toolsets else list(DEFAULT_TOOLS)),
+            toolsets=toolsets or None,
             max_steps=max_steps,
             constrain=GRAMMAR_MODES[grammar_mode],
             budget={k: v for k, v in budget.items() if v is not None} or None,

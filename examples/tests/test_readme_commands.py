@@ -32,6 +32,7 @@ EXAMPLES = [
     "shopbot",
     "in_context",
     "generation_settings",
+    "mcp_tools",
 ]
 FAST_MODEL = "qwen2.5-coder-0.5b"
 
