@@ -15,6 +15,7 @@ import sys
 import time
 
 from mcp.server.mcpserver import MCPServer
+from mcp_types import ToolAnnotations
 
 ORDERS = {"7": "order 7: boots, shipped", "8": "order 8: a scarf, delivered"}
 server = MCPServer("orders")
@@ -26,7 +27,7 @@ def lookup(order: str) -> str:
     return ORDERS.get(order.strip(), f"no order {order}")
 
 
-@server.tool()
+@server.tool(annotations=ToolAnnotations(read_only_hint=False))  # it changes something
 def book(order_id: int, items: list[str], express: bool = False) -> str:
     """Book a pickup of items of an order."""
     return (

@@ -35,6 +35,8 @@ def test_the_servers_tools_come_with_their_schemas(tools):
     assert book["properties"]["items"] == {"type": "array", "items": {"type": "string"}}
     assert book["required"] == ["order_id", "items"] and "title" not in book
     assert tools["book"].description == "Book a pickup of items of an order."
+    # the server says book is not read-only: a durable run asks before redoing a lost call
+    assert (tools["book"].effect, tools["lookup"].effect) == ("side_effect", "idempotent")
 
 
 def test_calls_are_validated_and_answered_as_observations(tools):
