@@ -15,6 +15,8 @@ sections (``--set``)::
     [settings.wikipedia]
     mode = "online"
 
+    mcp = ["python tools_server.py", "http://127.0.0.1:8000/mcp"]   # MCP servers' tools
+
 Values are checked where the command line's are (each backend's options model, each
 settings section's model), so a typo in a file is the same one-line error, naming the file.
 ``agentcore config`` shows what is in effect and the source of every value.
@@ -33,7 +35,7 @@ from agentcore.errors import ConfigError
 
 CONFIG_ENV = "AGENTCORE_CONFIG"
 PROJECT_FILE = "agentcore.toml"
-TOP_LEVEL = ("backend", "model", "options", "settings")
+TOP_LEVEL = ("backend", "model", "mcp", "options", "settings")
 SECTIONS = ("options", "settings")
 
 log = logging.getLogger(__name__)
@@ -132,6 +134,13 @@ def _flatten(path: Path, data: dict[str, Any]) -> list[tuple[str, Any]]:
                 )
             for name, table in value.items():
                 out.extend((f"{key}.{name}.{k}", v) for k, v in table.items())
+        elif key == "mcp":
+            if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+                raise ConfigError(
+                    f"config file {path}: mcp must be a list of MCP servers (commands or URLs), "
+                    f"got {value!r}"
+                )
+            out.append((key, value))
         elif not isinstance(value, str):
             raise ConfigError(f"config file {path}: {key} must be a string, got {value!r}")
         else:

@@ -514,7 +514,9 @@ def run_react(
         options = _agent_options(dict(kwargs), ReActAgent.default_generation)
         options["settings"].setdefault("wikipedia", {}).setdefault("mode", wiki)
         options["generation"] = options["generation"].model_dump(mode="json")
-        toolsets = [{"kind": "mcp", "source": source} for source in mcp_servers]
+        config = kwargs.get("config")
+        servers = list(mcp_servers) or (config.get("mcp", []) if config is not None else [])
+        toolsets = [{"kind": "mcp", "source": source} for source in servers]
         spec = _spec(
             kind="react",
             tools=list(tools) or ([] if toolsets else list(DEFAULT_TOOLS)),

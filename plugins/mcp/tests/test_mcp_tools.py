@@ -154,3 +154,20 @@ def test_the_command_line_gives_an_agent_an_mcp_servers_tools(tmp_path):
     result = json.loads(done.stdout)
     assert result["steps"][0]["observation"] == "order 7: boots, shipped"
     assert result["answer"] == "boots"
+
+
+def test_the_config_file_names_mcp_servers_for_every_run(tmp_path):
+    config = tmp_path / "agentcore.toml"
+    config.write_text(f"mcp = [{json.dumps(STDIO)}]\n")
+    steps = [" Find it.\nAction 1: lookup[8]", " Done.\nAction 2: finish[a scarf]"]
+    agentcore = str(Path(sys.executable).with_name("agentcore"))
+    env = {**os.environ, "AGENTCORE_STORE": "off", "AGENTCORE_CONFIG": str(config)}
+    command = [agentcore, "run", "react", "What is in order 8?", "-b", "scripted",
+               "-o", f"completions={json.dumps(steps)}", "--json"]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["steps"][0]["observation"] == "order 8: a scarf, delivered"
+    config.write_text('mcp = "python server.py"\n')
+    bad = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+    assert bad.returncode != 0
+    assert "mcp must be a list of MCP servers (commands or URLs)" in bad.stderr + bad.stdout
