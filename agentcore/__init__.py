@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "ReActAgent": "agentcore.react",
     "PALAgent": "agentcore.pal",
+    "ToolCallingAgent": "agentcore.tool_calling",
     "tool": "agentcore.tools",
     "Tool": "agentcore.tools",
     "ToolContext": "agentcore.tools",
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
     from agentcore.plugins import get_plugin_manager
     from agentcore.react import ReActAgent
     from agentcore.retrievers import Retriever
+    from agentcore.tool_calling import ToolCallingAgent
     from agentcore.tools import Tool, ToolContext, tool
 
 __getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS, __all__)

@@ -39,6 +39,7 @@ from agentcore.models import (
     RunResult,
     RunStatus,
     Step,
+    ToolRequest,
     ToolResult,
     Usage,
 )
@@ -782,11 +783,14 @@ class Agent:
         grammar: str | None = None,
         stream: bool = True,
         turns: PromptTurns | None = None,
+        request: ToolRequest | None = None,
     ) -> Completion:
         """One backend call; ``stream=False`` keeps its tokens from the user's callback.
 
         ``turns`` is ``prompt`` as chat turns, for a backend that sends messages
-        (:attr:`~agentcore.backends.LLMBackend.accepts_turns`).
+        (:attr:`~agentcore.backends.LLMBackend.accepts_turns`). ``request`` makes it a native
+        tool-calling call (:meth:`~agentcore.backends.LLMBackend.complete_tools`), of which
+        ``prompt`` is the rendering (what the hooks see and the step's hash is of).
 
         A seeded sampling run uses one seed per step, derived from its own (``seed + step``):
         its steps do not all replay the same random stream, and the run repeats as a whole.
@@ -810,12 +814,21 @@ class Agent:
             if user_callback is not None:
                 user_callback(piece)
 
-        chat = {"turns": turns} if turns is not None and self.backend.accepts_turns else {}
-        options = {"on_token": on_token, "grammar": grammar, "session": run.run_id, **chat}
-        if run.event_loop is not None and self.backend.supports_async:
-            completion = _on_loop(run, self.backend.acomplete(prompt, config, **options))
+        on_loop = run.event_loop is not None and self.backend.supports_async
+        if request is not None:
+            tool_options = {"on_token": on_token, "session": run.run_id}
+            if on_loop:
+                call = self.backend.acomplete_tools(request, config, **tool_options)
+                completion = _on_loop(run, call)
+            else:
+                completion = self.backend.complete_tools(request, config, **tool_options)
         else:
-            completion = self.backend.complete(prompt, config, **options)
+            chat = {"turns": turns} if turns is not None and self.backend.accepts_turns else {}
+            options = {"on_token": on_token, "grammar": grammar, "session": run.run_id, **chat}
+            if on_loop:
+                completion = _on_loop(run, self.backend.acomplete(prompt, config, **options))
+            else:
+                completion = self.backend.complete(prompt, config, **options)
         if completion.finish_reason == "cancelled":
             raise RunCancelled
         run.raise_if_cancelled()

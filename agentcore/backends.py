@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 
 from agentcore.errors import BackendError
-from agentcore.models import Completion, GenerationConfig, Message
+from agentcore.models import Completion, GenerationConfig, Message, ToolRequest
 
 TokenCallback = Callable[[str], None]
 """Called with each piece of text as it is generated. Raising ``KeyboardInterrupt``
@@ -52,6 +52,10 @@ class LLMBackend(ABC):
     resume with another file is refused); ``None`` for a model served by name."""
     context_window: int = 4096
     supports_grammar: bool = False
+    supports_tools: bool = False
+    """Whether :meth:`complete_tools` calls tools natively with this backend's model (the
+    ``tool-calling`` agent needs it): a server with a tools API, or a model whose chat
+    template has a tool-call format."""
     accepts_turns: bool = False
     """Whether :meth:`complete` takes ``turns=``: the prompt as chat turns
     (:class:`~agentcore.models.PromptTurns`), which a backend that talks to a chat API sends
@@ -89,6 +93,70 @@ class LLMBackend(ABC):
         return self.complete(
             prompt, config.with_stop("\nUser:"), on_token=on_token, session=session
         )
+
+    def complete_tools(
+        self,
+        request: ToolRequest,
+        config: GenerationConfig,
+        *,
+        on_token: TokenCallback | None = None,
+        session: str | None = None,
+    ) -> Completion:
+        """Reply to ``request``'s conversation, calling its tools natively: the calls come
+        back in :attr:`Completion.tool_calls`.
+
+        The default renders the request with :meth:`render_tools` (ChatML with Hermes tool
+        calls, Qwen2.5's format), continues that text with :meth:`complete` — under a grammar
+        allowing only a well-formed call when the request requires one and this backend
+        supports grammars — and reads the calls out of the reply. A backend whose model has a
+        template of its own overrides :meth:`render_tools`; one that talks to a server with a
+        tools API overrides this.
+        """
+        from agentcore.tool_calls import (
+            CALL_CLOSE,
+            CALL_LINE_END,
+            closed_call,
+            parse_tool_calls,
+            tool_call_grammar,
+        )  # fmt: skip
+
+        grammar = (
+            tool_call_grammar(request.tools, exclude=request.exclude)
+            if request.required and self.supports_grammar and request.tools
+            else None
+        )
+        prompt = self.render_tools(request)
+        completion = self.complete(
+            prompt, config.with_stop(CALL_CLOSE, CALL_LINE_END), on_token=on_token,
+            grammar=grammar, session=session,
+        )  # fmt: skip
+        text = closed_call(completion.text)
+        _, calls = parse_tool_calls(text)
+        return completion.model_copy(update={"text": text, "tool_calls": calls})
+
+    async def acomplete_tools(
+        self,
+        request: ToolRequest,
+        config: GenerationConfig,
+        *,
+        on_token: TokenCallback | None = None,
+        session: str | None = None,
+    ) -> Completion:
+        """:meth:`complete_tools` as a coroutine (the default runs it in a thread)."""
+        import asyncio
+
+        return await asyncio.to_thread(
+            self.complete_tools, request, config, on_token=on_token, session=session
+        )
+
+    def render_tools(self, request: ToolRequest) -> str:
+        """The prompt text :meth:`complete_tools` continues for ``request`` (also what a run
+        hashes and counts as the step's prompt). The default is ChatML with the Hermes tool
+        format; contents are cleaned as data (:meth:`data_messages`)."""
+        from agentcore.tool_calls import render_chatml
+
+        cleaned = request.model_copy(update={"messages": self.data_messages(request.messages)})
+        return render_chatml(cleaned)
 
     def count_tokens(self, text: str) -> int:
         """Tokens ``text`` takes. The default estimates 4 characters per token."""

@@ -22,7 +22,7 @@ from typing import Any
 from agentcore.models import ToolSpec
 from agentcore.parsing import DEFAULT_LABELS, StepLabels
 
-_BASE_RULES = r"""
+BASE_RULES = r"""
 ws ::= [ ]?
 text ::= ( [^\[\]\n] | "[" inner "]" )+
 inner ::= ( [^\[\]\n] | "[" inner "]" )*
@@ -58,27 +58,27 @@ def react_step_grammar(
     rules: list[str] = []
     calls: list[str] = []
     for spec in tools:
-        rule = _rule_name(spec.name) + "-call"
+        rule = rule_name(spec.name) + "-call"
         banned = [a for a in (exclude or {}).get(spec.name, ()) if excludable(a)]
         if spec.string_argument is not None and banned:
-            argument = _rule_name(spec.name) + "-new"
-            rules += _excluding_rules(argument, banned)
+            argument = rule_name(spec.name) + "-new"
+            rules += excluding_rules(argument, banned)
             rules.append(f'{rule} ::= "{spec.name}[" {argument} "]"')
         elif spec.string_argument is not None:
             rules.append(f'{rule} ::= "{spec.name}[" text "]"')
         else:
-            rules.append(f'{rule} ::= "{spec.name}[" {_object_rule(spec, rules)} "]"')
+            rules.append(f'{rule} ::= "{spec.name}[" {json_object_rules(spec, rules)} "]"')
         calls.append(rule)
     calls.append("finish-call")
     rules.append('finish-call ::= "finish[" text "]"')
-    action = _literal(labels.action)
+    action = literal(labels.action)
     label = f'{action} " " [0-9]+ ": "' if labels.numbered else f'{action} ": "'
     head = [
         'root ::= thought "\\n" ' + label + ' call "\\n"?',
         f"thought ::= [^\\n]{{1,{max_thought_chars}}}",
         "call ::= " + " | ".join(calls),
     ]
-    return "\n".join(head + rules) + "\n" + _BASE_RULES.strip() + "\n"
+    return "\n".join(head + rules) + "\n" + BASE_RULES.strip() + "\n"
 
 
 def excludable(argument: str) -> bool:
@@ -87,8 +87,10 @@ def excludable(argument: str) -> bool:
     return bool(text) and not any(char in text for char in "[]\n")
 
 
-def _excluding_rules(name: str, banned: Sequence[str]) -> list[str]:
-    """Rules for free text that neither is nor starts with one of ``banned`` (ignoring case).
+def excluding_rules(name: str, banned: Sequence[str], *, json_string: bool = False) -> list[str]:
+    """Rules for free text that neither is nor starts with one of ``banned`` (ignoring case);
+    ``json_string``: the inside of a JSON string (no quote, backslash or newline) instead of
+    an action's argument (no newline, brackets balanced).
 
     The banned strings make a trie; each node is a rule that either leaves the trie (a
     character no banned string continues with, then any text), follows one of its edges
@@ -107,7 +109,7 @@ def _excluding_rules(name: str, banned: Sequence[str]) -> list[str]:
 
     def visit(node: dict[str, Any], rule: str, *, root: bool, endable: bool) -> None:
         edges = sorted(char for char in node if char)
-        blocked = {c for e in edges for c in _cases(e)} | set(" []\n")
+        blocked = {c for e in edges for c in _cases(e)} | set(' "\\\n' if json_string else " []\n")
         options = [f"[^{_class_chars(blocked)}] {rest}"]
         if not root and " " not in edges:
             options.append(f'" " {rest1}')
@@ -123,7 +125,12 @@ def _excluding_rules(name: str, banned: Sequence[str]) -> list[str]:
     visit(trie, name, root=True, endable=False)
     # free text that does not end with a space (rest1: and is not empty)
     rules.append(f"{rest} ::= {rest1}?")
-    rules.append(f'{rest1} ::= ( [^\\[\\]\\n] | "[" inner "]" )* ( [^ \\[\\]\\n] | "[" inner "]" )')
+    if json_string:
+        rules.append(f'{rest1} ::= [^"\\\\\\n]* [^ "\\\\\\n]')
+    else:
+        rules.append(
+            f'{rest1} ::= ( [^\\[\\]\\n] | "[" inner "]" )* ( [^ \\[\\]\\n] | "[" inner "]" )'
+        )
     return rules
 
 
@@ -142,9 +149,9 @@ def _class_chars(chars: Collection[str]) -> str:
     return "".join(f"\\x{ord(c):02x}" if c in '\\]-^["\n' else c for c in sorted(chars))
 
 
-def _object_rule(spec: ToolSpec, rules: list[str]) -> str:
+def json_object_rules(spec: ToolSpec, rules: list[str]) -> str:
     """A rule for a JSON object with the schema's properties, required ones first, in order."""
-    name = _rule_name(spec.name) + "-args"
+    name = rule_name(spec.name) + "-args"
     properties: dict[str, Any] = spec.parameters.get("properties", {})
     required = [p for p in properties if p in spec.parameters.get("required", [])]
     optional = [p for p in properties if p not in required]
@@ -166,7 +173,7 @@ def _value_rule(schema: dict[str, Any]) -> str:
         options = [_value_rule(s) for s in schema["anyOf"]]
         return "(" + " | ".join(options) + ")"
     if "enum" in schema:
-        return "(" + " | ".join(_literal(json.dumps(v)) for v in schema["enum"]) + ")"
+        return "(" + " | ".join(literal(json.dumps(v)) for v in schema["enum"]) + ")"
     if kind == "string":
         return "jstring"
     if kind == "integer":
@@ -184,12 +191,12 @@ def _value_rule(schema: dict[str, Any]) -> str:
 
 
 def _key(name: str) -> str:
-    return _literal(json.dumps(name))
+    return literal(json.dumps(name))
 
 
-def _literal(text: str) -> str:
+def literal(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _rule_name(name: str) -> str:
+def rule_name(name: str) -> str:
     return re.sub(r"[^a-zA-Z0-9-]", "-", name).lower()

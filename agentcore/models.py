@@ -92,14 +92,31 @@ class GenerationConfig(Record):
 Role = Literal["system", "user", "assistant", "tool"]
 
 
+class ToolCall(Record):
+    """A tool call a model made natively (not written as ReAct text).
+
+    ``arguments`` is ``None`` when what the model wrote is not a JSON object; ``arguments_text``
+    keeps what it wrote either way, and ``error`` says what was wrong with it.
+    """
+
+    id: str = ""
+    name: str
+    arguments: dict[str, Any] | None = None
+    arguments_text: str = ""
+    error: str | None = None
+
+
 class Message(Record):
-    """One chat message."""
+    """One chat message; an assistant's may carry native ``tool_calls``, and a ``tool``
+    message answers the call ``tool_call_id``."""
 
     model_config = ConfigDict(extra="forbid", defer_build=True)
 
     role: Role
     content: str
     name: str | None = None
+    tool_calls: list[ToolCall] | None = None
+    tool_call_id: str | None = None
 
 
 class PromptTurns(Record):
@@ -161,6 +178,10 @@ class Completion(Record):
     usage: Usage = Field(default_factory=Usage)
     timings: Timings = Field(default_factory=Timings)
     model: str = ""
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+    """The native tool calls of a :meth:`~agentcore.backends.LLMBackend.complete_tools`
+    reply, in order; ``text`` is then what the model wrote (its words and the calls as it
+    wrote them, or as the server reported them)."""
 
 
 ToolEffect = Literal["idempotent", "keyed", "side_effect"]
@@ -194,6 +215,22 @@ class ToolSpec(Record):
         props = self.parameters.get("properties", {})
         example = ", ".join(f'"{key}": ...' for key in props)
         return f"{self.name}[{{{example}}}]"
+
+
+class ToolRequest(Record):
+    """A conversation and the tools a model may call natively in its reply.
+
+    ``required``: the reply must be a tool call (``tool_choice: "required"`` on an API; a
+    grammar in process). Otherwise the model may also answer in words only. ``exclude`` is
+    only read with ``required``.
+    """
+
+    messages: list[Message]
+    tools: list[ToolSpec]
+    required: bool = False
+    exclude: dict[str, list[str]] = Field(default_factory=dict)
+    """Arguments each single-string tool may not be called with (nor extended): a repeated
+    call asked for again. Only a backend with grammars can hold a model to it."""
 
 
 class Action(Record):

@@ -20,7 +20,12 @@ Provide a backend (``register_backends``)
     from the token callback and report ``finish_reason="cancelled"``. A backend for a chat API
     sets ``accepts_turns`` and sends ``complete(..., turns=)`` (a
     :class:`~agentcore.models.PromptTurns`) as messages, reading the reply back with
-    :func:`reply_after_lead`. Local models come from
+    :func:`reply_after_lead`. Native tool calls (``supports_tools``, for the ``tool-calling``
+    agent): the default :meth:`LLMBackend.complete_tools` continues
+    :meth:`LLMBackend.render_tools` (override it with the model's own template, given
+    :func:`template_messages` and :func:`function_tool`); a server backend overrides
+    ``complete_tools`` and returns the calls it reads (:func:`tool_call`, :func:`reply_text`).
+    Local models come from
     the model registry: :data:`KNOWN_MODELS`, :class:`KnownModel`, :func:`default_model`,
     :data:`FAST_MODEL`, :func:`resolve_model`, :func:`stderr_progress`, :func:`cache_dir`.
 
@@ -143,6 +148,7 @@ if TYPE_CHECKING:
     from agentcore.scoring import normalize_answer
     from agentcore.specs import AgentSpec
     from agentcore.stops import StopScanner
+    from agentcore.tool_calls import function_tool, reply_text, template_messages, tool_call
     from agentcore.tools import Tool, ToolContext, tool
     from agentcore.turns import reply_after_lead
     from agentcore.untrusted import Markers, PromptGuard, for_terminal, json_for_terminal
@@ -154,6 +160,11 @@ _EXPORTS: dict[str, str] = {
     "ensure_room": "agentcore.backends",
     "StopScanner": "agentcore.stops",
     "reply_after_lead": "agentcore.turns",
+    # native tool calls (complete_tools)
+    "function_tool": "agentcore.tool_calls",
+    "template_messages": "agentcore.tool_calls",
+    "tool_call": "agentcore.tool_calls",
+    "reply_text": "agentcore.tool_calls",
     # the model registry
     "KNOWN_MODELS": "agentcore.model_registry",
     "KnownModel": "agentcore.model_registry",

@@ -232,7 +232,7 @@ class ReActAgent(Agent):
             if not self._fits(prompt, config):
                 run.note(f"context window full before step {index}")
                 break
-            turns = history.turns(index) if self.backend.accepts_turns else None
+            turns = self._turns(history, index)
             if run.resume is not None and run.resume.index == index:
                 step, parsed = self._retaken(run, run.resume, prompt)
             else:
@@ -245,6 +245,11 @@ class ReActAgent(Agent):
             if finished:
                 return
         yield from self._final_answer(run, history, config)
+
+    def _turns(self, history: History, index: int) -> PromptTurns | None:
+        """What the step's call sends besides its prompt: the chat turns, for a backend that
+        takes them."""
+        return history.turns(index) if self.backend.accepts_turns else None
 
     def _remember(
         self, history: History, step: Step, parsed: ParsedStep, finished: bool, fresh: bool = True
@@ -308,7 +313,7 @@ class ReActAgent(Agent):
                     "agent's settings changed since; resume it with the agent it ran on (the "
                     "stored run is unchanged)"
                 )
-            parsed = parse_react_step(step.completion, self.specs, self.labels)
+            parsed = self._parse_stored(step.completion)
         stored = step.action.key() if step.action is not None else None
         if (parsed.action.key() if parsed.action is not None else None) != stored:
             raise CheckpointError(
@@ -319,11 +324,15 @@ class ReActAgent(Agent):
 
     def _retaken(self, run: Run, stored: Step, prompt: str) -> tuple[Step, ParsedStep]:
         """The step a resumed run takes again (pending or in flight), as the model wrote it."""
-        parsed = parse_react_step(stored.completion, self.specs, self.labels)
+        parsed = self._parse_stored(stored.completion)
         fresh = stored.model_copy(
             update={"observation": None, "tool_result": None, "tool_s": 0.0, "sanitized": []}
         )
         return fresh, parsed
+
+    def _parse_stored(self, completion: str) -> ParsedStep:
+        """A stored step's completion read as when it was taken."""
+        return parse_react_step(completion, self.specs, self.labels)
 
     def _check_same_agent(self, checkpoint) -> None:
         super()._check_same_agent(checkpoint)
@@ -530,10 +539,8 @@ class ReActAgent(Agent):
             step.index,
             f"{parsed.action.raw} was done already; generating a different action",
         )
-        exclude = self.grammar(taken)
-        completion = self._generate(run, step.index, prompt, config, grammar=exclude, turns=turns)
+        completion, again = self._excluding(run, step.index, prompt, config, turns, taken)
         completion = _with_earlier_cost(completion, step.usage, step.llm_s)
-        again = parse_react_step(completion.text, self.specs, self.labels)
         if again.action is None or again.action.key() == parsed.action.key():
             cost = {"usage": completion.usage, "llm_s": completion.timings.total_s}
             return step.model_copy(update=cost), parsed
@@ -547,6 +554,20 @@ class ReActAgent(Agent):
             repeated_from=step.completion,
         )
         return retried, again
+
+    def _excluding(
+        self,
+        run: Run,
+        index: int,
+        prompt: str,
+        config: GenerationConfig,
+        turns: PromptTurns | None,
+        taken: dict[str, list[str]],
+    ) -> tuple[Completion, ParsedStep]:
+        """Step ``index`` generated again under a grammar ruling out the ``taken`` arguments."""
+        exclude = self.grammar(taken)
+        completion = self._generate(run, index, prompt, config, grammar=exclude, turns=turns)
+        return completion, parse_react_step(completion.text, self.specs, self.labels)
 
     def _act(
         self, run: Run, step: Step, action: Action, seen: dict[str, tuple[int, str]]

@@ -24,10 +24,13 @@ if TYPE_CHECKING:
     from agentcore.agent import Agent
     from agentcore.plugins import AgentcorePluginManager
 
-AgentKind = Literal["react", "chat", "pal", "prompt", "rag"]
+AgentKind = Literal["react", "tool-calling", "chat", "pal", "prompt", "rag"]
 #: Options that only some kinds take: kind → the fields that belong to it.
 KIND_FIELDS: dict[str, frozenset[str]] = {
     "react": frozenset(
+        {"tools", "toolsets", "max_steps", "repeats", "observation_chars", "constrain"}
+    ),
+    "tool-calling": frozenset(
         {"tools", "toolsets", "max_steps", "repeats", "observation_chars", "constrain"}
     ),
     "chat": frozenset(
@@ -157,6 +160,10 @@ def _agent_class(kind: str) -> type[Agent]:
         from agentcore.react import ReActAgent
 
         return ReActAgent
+    if kind == "tool-calling":
+        from agentcore.tool_calling import ToolCallingAgent
+
+        return ToolCallingAgent
     if kind == "chat":
         from agentcore.chat import ChatAgent
 

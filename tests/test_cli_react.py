@@ -104,3 +104,23 @@ def test_live_output_shows_the_discarded_attempt_and_starts_the_step_again(plugi
     assert lines[first + 1].startswith("  ↻ step 1: no valid action")
     assert lines[first + 2] == "Thought 1: I search."
     assert lines[first + 3] == "Action 1: search[Arthur's Magazine]"
+
+
+def test_native_tool_calls_run_the_tool_calling_agent(plugin):
+    import json as json_module
+
+    replies = [
+        'I search.\n<tool_call>\n{"name": "search", "arguments": {"entity": "First for Women"}}',
+        '<tool_call>\n{"name": "finish", "arguments": {"answer": "First for Women"}}',
+    ]
+    result = CliRunner().invoke(
+        cli,
+        [
+            "run", "react", "Which magazine?", "-b", "scripted", "-t", "search",
+            "-o", "completions=" + json_module.dumps(replies), "--tool-calls", "native", "--json",
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    record = json_module.loads(result.output)
+    assert record["agent"] == "tool-calling" and record["answer"] == "First for Women"
+    assert record["steps"][0]["action"]["arguments"] == {"entity": "First for Women"}

@@ -35,6 +35,9 @@ class ScriptedOptions(Options):
     supports_grammar: bool = Field(
         False, description="Claim grammar support (to see when a grammar is passed)."
     )
+    supports_tools: bool = Field(
+        True, description="Offer native tool calls (replies read in the Hermes format)."
+    )
     accepts_turns: bool = Field(
         False, description="Take the prompt's chat turns too (to see what a chat API is sent)."
     )
@@ -86,6 +89,7 @@ class ScriptedBackend(LLMBackend):
         self.model_name = opts.model_name
         self.supports_grammar = opts.supports_grammar  # lets tests see when a grammar is passed
         self.accepts_turns = opts.accepts_turns
+        self.supports_tools = opts.supports_tools
         self.delay_s = opts.delay_s
         self.skip_in_prompt = opts.skip_in_prompt
 

@@ -465,6 +465,15 @@ def run_group() -> None:
     "tolerant parser alone.",
 )
 @click.option(
+    "--tool-calls",
+    "tool_calls",
+    type=click.Choice(["text", "native"]),
+    default="text",
+    show_default=True,
+    help="How the model calls tools: 'text' writes ReAct actions (search[X]); 'native' uses "
+    "the model's own tool-call format (the tool-calling agent; llama-cpp and openai backends).",
+)
+@click.option(
     "--mcp",
     "mcp_servers",
     multiple=True,
@@ -489,6 +498,7 @@ def run_react(
     max_steps: int,
     wiki: str,
     grammar_mode: str,
+    tool_calls: str,
     mcp_servers: tuple[str, ...],
     approve_tools: tuple[str, ...],
     max_prompt_tokens: int | None,
@@ -518,7 +528,7 @@ def run_react(
         servers = list(mcp_servers) or (config.get("mcp", []) if config is not None else [])
         toolsets = [{"kind": "mcp", "source": source} for source in servers]
         spec = _spec(
-            kind="react",
+            kind="tool-calling" if tool_calls == "native" else "react",
             tools=list(tools) or ([] if toolsets else list(DEFAULT_TOOLS)),
             toolsets=toolsets or None,
             max_steps=max_steps,
@@ -529,7 +539,7 @@ def run_react(
         )
         return spec.build(checkpoints=_checkpoints())
 
-    _run_agent(build, question, kwargs, ReActAgent.kind)
+    _run_agent(build, question, kwargs, "tool-calling" if tool_calls == "native" else "react")
 
 
 def _spec(**fields: Any) -> Any:

@@ -10,7 +10,7 @@ import click
 
 from agentcore.plugin import ConfigError
 
-AGENTS = ("react", "pal", "cot", "rag", "prompt")
+AGENTS = ("react", "tool-calling", "pal", "cot", "rag", "prompt")
 
 
 class EvalGroup(click.Group):
@@ -42,7 +42,8 @@ def eval_group() -> None:
     "agent_kind",
     type=click.Choice(AGENTS),
     default=None,
-    help="The loop [default: the dataset's: react for hotpotqa/fever, pal for gsm8k].",
+    help="The loop [default: the dataset's: react for hotpotqa/fever, pal for gsm8k]; "
+    "tool-calling is ReAct with the model's native tool calls.",
 )
 @click.option("--prompt", "prompt_name", default=None, help="Prompt name or .toml path.")
 @click.option("--metric", default=None, help="em, f1, accuracy, rouge, bleu, or a plugin's.")
@@ -189,7 +190,7 @@ def _spec(data: Any, agent_kind: str | None, prompt_name: str | None, backend: s
     for name, value in chosen_fields:
         if value is not None:
             fields[name] = value
-    if fields["kind"] not in ("react", "chat"):
+    if fields["kind"] not in ("react", "tool-calling", "chat"):
         for name in ("max_steps", "repeats", "observation_chars", "tools"):
             fields.pop(name, None)
     try:

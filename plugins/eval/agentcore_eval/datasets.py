@@ -85,7 +85,10 @@ def hotpotqa() -> Dataset:
     ]
     return Dataset(
         "hotpotqa", items, metric="f1", agent="react",
-        agent_specs={"react": {"max_steps": 7}, "cot": {"prompt": "qa/brief"}},
+        agent_specs={
+            "react": {"max_steps": 7}, "tool-calling": {"max_steps": 7},
+            "cot": {"prompt": "qa/brief"},
+        },
         source="HotpotQA dev, distractor setting (CC BY-SA 4.0)",
     )  # fmt: skip
 

@@ -26,7 +26,7 @@ import time
 from collections import OrderedDict
 from typing import Any
 
-from agentcore.models import Completion, GenerationConfig, Message, Timings, Usage
+from agentcore.models import Completion, GenerationConfig, Message, Timings, ToolRequest, Usage
 from agentcore.plugin import (
     KNOWN_MODELS,
     BackendError,
@@ -36,8 +36,10 @@ from agentcore.plugin import (
     TokenCallback,
     default_model,
     ensure_room,
+    function_tool,
     resolve_model,
     stderr_progress,
+    template_messages,
     validate_options,
 )
 from agentcore_llama_cpp.options import LlamaCppOptions
@@ -60,6 +62,7 @@ class LlamaCppBackend(LLMBackend):
 
     name = "llama-cpp"
     supports_grammar = True
+    supports_tools = True
 
     def __init__(self, model: str | None = None, **options: Any) -> None:
         """``options``: see :class:`~agentcore_llama_cpp.options.LlamaCppOptions`."""
@@ -267,16 +270,34 @@ class LlamaCppBackend(LLMBackend):
 
     def render_chat(self, messages: list[Message]) -> str:
         """The prompt text the model's chat template makes of ``messages``."""
+        formatter = self._formatter()
+        if formatter is None:
+            return super_render(messages)
+        result = formatter(messages=[m.model_dump(exclude_none=True) for m in messages])
+        return result.prompt
+
+    def render_tools(self, request: ToolRequest) -> str:
+        """The model's own chat template with ``request``'s tools, where the template has a
+        Hermes tool format (Qwen2.5's ``<tool_call>``, which :meth:`complete_tools` reads
+        and constrains); otherwise the engine's ChatML rendering of that format."""
+        formatter = self._formatter()
+        template = self._llm.metadata.get("tokenizer.chat_template", "")
+        if formatter is None or "<tool_call>" not in template:
+            return super().render_tools(request)
+        messages = template_messages(self.data_messages(request.messages))
+        tools = [function_tool(spec) for spec in request.tools]
+        return formatter(messages=messages, tools=tools).prompt
+
+    def _formatter(self) -> Any:
+        """llama-cpp-python's renderer of the GGUF's chat template (``None``: it has none)."""
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
         template = self._llm.metadata.get("tokenizer.chat_template")
         if not template:
-            return super_render(messages)
+            return None
         eos = self._llm.detokenize([self._llm.token_eos()]).decode("utf-8", "ignore")
         bos = self._llm.detokenize([self._llm.token_bos()]).decode("utf-8", "ignore")
-        formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
-        result = formatter(messages=[m.model_dump(exclude_none=True) for m in messages])
-        return result.prompt
+        return Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
 
     # -- helpers -----------------------------------------------------------------------------
 

@@ -51,6 +51,7 @@ from agentcore.models import (
     Message,
     PromptTurns,
     Timings,
+    ToolRequest,
     Usage,
 )
 from agentcore.plugin import (
@@ -81,6 +82,7 @@ class OpenAIBackend(LLMBackend):
     name = "openai"
     supports_grammar = False
     supports_async = True
+    supports_tools = True  # via /chat/completions' tools, whatever api= says
     accepts_turns = True  # sent only in chat mode (api=chat, or auto on a chat-only model)
 
     def __init__(self, model: str | None = None, **options: Any) -> None:
@@ -115,6 +117,7 @@ class OpenAIBackend(LLMBackend):
         self.context_window = int(window or 4096)
         self._tokenize_route: str | None = None  # found on first count_tokens
         self._async_http: Any = None  # made on the first async call (agentcore.aio)
+        self._no_required_calls = False  # the server refused tool_choice=required once
 
     # -- set-up ------------------------------------------------------------------------------
 
@@ -262,6 +265,83 @@ class OpenAIBackend(LLMBackend):
         sink = shown.feed if shown else on_token
         completion = await self._agenerate("/chat/completions", body, config, sink, _chat_text)
         return _chat_reply(completion, shown, lead)
+
+    def complete_tools(
+        self,
+        request: ToolRequest,
+        config: GenerationConfig,
+        *,
+        on_token: TokenCallback | None = None,
+        session: str | None = None,
+    ) -> Completion:
+        """Call the request's tools through the server's tools API (``tools``,
+        ``tool_choice``), one whole answer (tool-call deltas are not streamed)."""
+        body = self._tools_body(request, config)
+        started = time.perf_counter()
+        try:
+            answer = self._http.post_json("/chat/completions", body)
+        except HTTPStatusError as exc:
+            self._cannot_require(body, exc)
+            answer = self._http.post_json("/chat/completions", body)
+        return self._tools_reply(body, config, answer, started)
+
+    async def acomplete_tools(
+        self,
+        request: ToolRequest,
+        config: GenerationConfig,
+        *,
+        on_token: TokenCallback | None = None,
+        session: str | None = None,
+    ) -> Completion:
+        """:meth:`complete_tools` on the asyncio client."""
+        if self._async_http is None:
+            from agentcore_openai.async_transport import AsyncTransport
+
+            self._async_http = AsyncTransport(self._http)
+        body = self._tools_body(request, config)
+        started = time.perf_counter()
+        try:
+            answer = await self._async_http.post_json("/chat/completions", body)
+        except HTTPStatusError as exc:
+            self._cannot_require(body, exc)
+            answer = await self._async_http.post_json("/chat/completions", body)
+        return self._tools_reply(body, config, answer, started)
+
+    def _tools_body(self, request: ToolRequest, config: GenerationConfig) -> dict[str, Any]:
+        from agentcore_openai.tool_calls import request_body
+
+        body = {
+            **request_body(self.data_messages(request.messages), request),
+            **self._sampling(config),
+        }
+        if self._no_required_calls:
+            body["tool_choice"] = "auto"
+        return body
+
+    def _cannot_require(self, body: dict[str, Any], exc: HTTPStatusError) -> None:
+        """After a failed tools request: when it required a call and the server refused it
+        (llama-cpp-python's ``chatml-function-calling`` takes only ``auto``), ask with
+        ``auto`` from now on; otherwise the failure stands."""
+        if body.get("tool_choice") != "required" or exc.status not in (400, 422, 500):
+            raise exc
+        log.info("openai backend: the server refused tool_choice=required; using auto")
+        self._no_required_calls = True
+        body["tool_choice"] = "auto"
+
+    def _tools_reply(
+        self, body: dict[str, Any], config: GenerationConfig, answer: Any, started: float
+    ) -> Completion:
+        from agentcore_openai.tool_calls import read_reply
+
+        text, calls, finish = read_reply(answer)
+        return Completion(
+            text=text,
+            finish_reason=finish,
+            usage=self._usage(answer.get("usage"), body, text, finish, config),
+            timings=_timings(started, None, time.perf_counter(), answer.get("timings")),
+            model=self.model_name,
+            tool_calls=calls,
+        )
 
     def _completion_body(
         self, prompt: str, config: GenerationConfig, grammar: str | None

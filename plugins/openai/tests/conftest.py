@@ -46,16 +46,29 @@ class RunningServer:
 
 @pytest.fixture(scope="session")
 def llama_server(tmp_path_factory) -> Iterator[RunningServer]:
+    yield from _serve(tmp_path_factory, "llama-server")
+
+
+@pytest.fixture(scope="session")
+def llama_tools_server(tmp_path_factory) -> Iterator[RunningServer]:
+    """llama-cpp-python's server with its function-calling chat format: it takes ``tools``
+    and ``tool_choice`` and answers with ``tool_calls``."""
+    yield from _serve(
+        tmp_path_factory, "llama-tools-server", "--chat_format", "chatml-function-calling"
+    )
+
+
+def _serve(tmp_path_factory, name: str, *extra: str) -> Iterator[RunningServer]:
     from agentcore.model_registry import resolve_model
 
     model_path = resolve_model(FAST)
     port = free_port()
-    log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
+    log_path = tmp_path_factory.mktemp(name) / "server.log"
     command = [
         sys.executable, "-m", "llama_cpp.server",
         "--model", str(model_path), "--model_alias", FAST,
         "--n_ctx", "2048", "--n_threads", "2",
-        "--host", "127.0.0.1", "--port", str(port),
+        "--host", "127.0.0.1", "--port", str(port), *extra,
     ]  # fmt: skip
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)

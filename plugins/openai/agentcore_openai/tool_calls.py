@@ -1,0 +1,52 @@
+"""Native tool calls over ``/chat/completions``: the request's tools as the API's ``tools``
+field, the reply's ``tool_calls`` read back as :class:`~agentcore.models.ToolCall` records.
+
+The body is the OpenAI function-calling shape, which llama-cpp-python's server (with a
+function-calling chat format), llama.cpp's ``llama-server --jinja``, vLLM and OpenAI take:
+``tool_choice`` is ``"required"`` when the request requires a call, else ``"auto"``; a past
+call goes back with its arguments as JSON text and its result as a ``tool`` message.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from agentcore.models import Message, ToolCall, ToolRequest
+from agentcore.plugin import BackendError, function_tool, reply_text, template_messages, tool_call
+
+
+def request_body(messages: list[Message], request: ToolRequest) -> dict[str, Any]:
+    """The messages, tools and tool choice of a ``/chat/completions`` body."""
+    sent = []
+    for entry in template_messages(messages):
+        for call in entry.get("tool_calls", []):
+            function = call["function"]
+            function["arguments"] = json.dumps(function["arguments"], ensure_ascii=False)
+        if entry["role"] == "tool":
+            entry.pop("name", None)  # the API names a result by its call's id
+        sent.append(entry)
+    return {
+        "messages": sent,
+        "tools": [function_tool(spec) for spec in request.tools],
+        "tool_choice": "required" if request.required else "auto",
+    }
+
+
+def read_reply(answer: Any) -> tuple[str, list[ToolCall], str]:
+    """A whole answer's text (its words, then its calls as the model would write them), its
+    calls and its finish reason."""
+    choices = answer.get("choices") if isinstance(answer, dict) else None
+    if not choices or not isinstance(choices[0], dict):
+        raise BackendError(f"the server's answer has no choices: {str(answer)[:200]}")
+    message = choices[0].get("message") or {}
+    content = str(message.get("content") or "")
+    calls = []
+    for index, raw in enumerate(message.get("tool_calls") or [], 1):
+        function = raw.get("function") or {} if isinstance(raw, dict) else {}
+        name = str(function.get("name") or "")
+        calls.append(
+            tool_call(name, function.get("arguments", {}), str(raw.get("id") or f"call_{index}"))
+        )
+    finish = "length" if choices[0].get("finish_reason") == "length" else "stop"
+    return reply_text(content, calls), calls, finish
