@@ -366,14 +366,20 @@ class ReActAgent(Agent):
 
     def _history(self, run: Run, config: GenerationConfig) -> History:
         """The transcript this loop extends: the prompt, then each step as written."""
-        fit = self._fit_prompt(
+        return Transcript(self.template, self._fit_run(run, config))
+
+    def _fit_run(self, run: Run, config: GenerationConfig) -> PromptFit:
+        """The run's prompt with as many worked examples as leave room for its steps."""
+        return self._fit_prompt(
             run,
             self._task_text(run),
             config.max_new_tokens + self.max_steps * self.step_reserve_tokens,
-            tools=self.describe_tools(),
-            max_steps=self.max_steps,
+            **self._prompt_values(),
         )
-        return Transcript(self.template, fit)
+
+    def _prompt_values(self) -> dict[str, Any]:
+        """What the prompt's instructions may name: ``$tools`` and ``$max_steps``."""
+        return {"tools": self.describe_tools(), "max_steps": self.max_steps}
 
     def _take(
         self, run: Run, step: Step, parsed: ParsedStep, seen: dict[str, tuple[int, str]]
@@ -451,17 +457,13 @@ class ReActAgent(Agent):
         turns: PromptTurns | None = None,
     ) -> tuple[Step, ParsedStep]:
         """Generate and parse one step; repair a malformed one under the grammar."""
-        always = grammar if self.constrain else None
-        completion = self._generate(run, index, prompt, config, grammar=always, turns=turns)
-        parsed = parse_react_step(completion.text, self.specs, self.labels)
+        attempt = (run, index, prompt, config, turns, grammar)
+        completion, parsed = self._attempt(*attempt, constrained=self.constrain is True)
         repaired_from = None
-        if parsed.action is None and grammar is not None and always is None:
+        if parsed.action is None and self.constrain is None and self._repairable(grammar):
             first = completion
-            run.retrying(
-                index, "no valid action in that output; generating it again under the grammar"
-            )
-            completion = self._generate(run, index, prompt, config, grammar=grammar, turns=turns)
-            repaired = parse_react_step(completion.text, self.specs, self.labels)
+            run.retrying(index, self._repair_note(parsed))
+            completion, repaired = self._attempt(*attempt, constrained=True)
             if repaired.action is not None:
                 parsed, repaired_from = repaired, first.text
             completion = _with_earlier_cost(completion, first.usage, first.timings.total_s)
@@ -474,6 +476,31 @@ class ReActAgent(Agent):
             repaired_from=repaired_from,
         )
         return step, parsed
+
+    def _attempt(
+        self,
+        run: Run,
+        index: int,
+        prompt: str,
+        config: GenerationConfig,
+        turns: PromptTurns | None,
+        grammar: str | None,
+        *,
+        constrained: bool,
+    ) -> tuple[Completion, ParsedStep]:
+        """One try at step ``index``: generated (under ``grammar`` when ``constrained``) and
+        parsed."""
+        chosen = grammar if constrained else None
+        completion = self._generate(run, index, prompt, config, grammar=chosen, turns=turns)
+        return completion, parse_react_step(completion.text, self.specs, self.labels)
+
+    def _repairable(self, grammar: str | None) -> bool:
+        """Whether a step without a valid action can be asked for again, held to one."""
+        return grammar is not None
+
+    def _repair_note(self, parsed: ParsedStep) -> str:
+        """Why a step is generated again (``on_retry``)."""
+        return "no valid action in that output; generating it again under the grammar"
 
     def _opening_step(self, run: Run) -> tuple[Step, ParsedStep] | None:
         """The step the prompt opens every run with (``opening_action``), not yet taken;

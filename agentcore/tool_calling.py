@@ -38,14 +38,13 @@ from agentcore.models import (
     Message,
     PromptTurns,
     RunStatus,
-    Step,
     StepKind,
     ToolCall,
     ToolRequest,
     ToolSpec,
 )
 from agentcore.parsing import FINISH, ParsedStep, parse_react_step
-from agentcore.react import ReActAgent, _with_earlier_cost
+from agentcore.react import ReActAgent
 from agentcore.run import Run
 
 FINISH_SPEC = ToolSpec(
@@ -115,15 +114,9 @@ class ToolCallingAgent(ReActAgent):
         return completion, self.read_reply(completion.text)
 
     def _history(self, run: Run, config: GenerationConfig) -> ToolConversation:
-        fit = self._fit_prompt(
-            run,
-            self._task_text(run),
-            config.max_new_tokens + self.max_steps * self.step_reserve_tokens,
-            tools=self.describe_tools(),
-            max_steps=self.max_steps,
-        )
+        fit = self._fit_run(run, config)
         head, asked = self.template.render_parts(
-            self._task_text(run), shots=0, tools=self.describe_tools(), max_steps=self.max_steps
+            self._task_text(run), shots=0, **self._prompt_values()
         )
         messages = [Message(role="system", content=head.strip())]
         for number, exemplar in enumerate(self.template.exemplars[: fit.shots_used], 1):
@@ -140,43 +133,33 @@ class ToolCallingAgent(ReActAgent):
 
     # -- one step ------------------------------------------------------------------------------
 
-    def _complete_step(
+    def _attempt(
         self,
         run: Run,
         index: int,
         prompt: str,
         config: GenerationConfig,
+        turns: PromptTurns | None,
         grammar: str | None,
-        turns: PromptTurns | None = None,
-    ) -> tuple[Step, ParsedStep]:
-        """Ask for the next call; a reply without a usable one is asked for again with the
-        call required (``constrain=None``)."""
+        *,
+        constrained: bool,
+    ) -> tuple[Completion, ParsedStep]:
+        """One try at the step's call: ``constrained`` requires a call (a grammar from the
+        tools' schemas in process, ``tool_choice: "required"`` on a server)."""
         assert turns is not None
-        required = bool(self.constrain)
-        completion = self._generate(
-            run, index, prompt, config, request=self._request(turns, required)
-        )
-        parsed = self.read_reply(completion.text)
-        repaired_from = None
-        if parsed.action is None and self.constrain is None:
-            first = completion
-            run.retrying(index, f"{parsed.error} Asking again with a tool call required.")
-            completion = self._generate(
-                run, index, prompt, config, request=self._request(turns, True)
-            )
-            repaired = self.read_reply(completion.text)
-            if repaired.action is not None:
-                parsed, repaired_from = repaired, first.text
-            completion = _with_earlier_cost(completion, first.usage, first.timings.total_s)
+        request = self._request(turns, constrained)
+        completion = self._generate(run, index, prompt, config, request=request)
         if len(completion.tool_calls) > 1:
             run.note(
                 f"step {index}: the model made {len(completion.tool_calls)} calls; the first ran"
             )
-        step = self._new_step(
-            index, prompt, completion, thought=parsed.thought, action=parsed.action,
-            repaired_from=repaired_from,
-        )  # fmt: skip
-        return step, parsed
+        return completion, self.read_reply(completion.text)
+
+    def _repairable(self, grammar: str | None) -> bool:
+        return True  # a call can always be required, by grammar or by the API
+
+    def _repair_note(self, parsed: ParsedStep) -> str:
+        return f"{parsed.error} Asking again with a tool call required."
 
     def _request(self, turns: PromptTurns, required: bool) -> ToolRequest:
         return ToolRequest(messages=turns.messages, tools=self.call_specs(), required=required)

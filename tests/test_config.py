@@ -72,7 +72,10 @@ def test_a_bad_value_in_a_file_is_one_line_naming_the_file(homes) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('bakend = "x"\n', "unknown key 'bakend'; it may hold backend, model, mcp, options, settings"),
+        (
+            'bakend = "x"\n',
+            "unknown key 'bakend'; it may hold backend, model, mcp, options, settings",
+        ),
         ("backend = 3\n", "backend must be a string"),
         ("[options]\nn_ctx = 3\n", "[options] holds tables"),
         ("backend = \n", "is not valid TOML"),

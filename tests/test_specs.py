@@ -39,7 +39,10 @@ def test_each_kind_builds_its_agent_with_the_spec_options() -> None:
         ({"kind": "pal", "tools": ["search"]}, "a pal agent does not take tools"),
         ({"kind": "react", "retriever": "bm25"}, "a react agent does not take retriever"),
         ({"kind": "react", "toolz": []}, "Extra inputs are not permitted"),
-        ({"kind": "agent"}, "Input should be 'react', 'tool-calling', 'chat', 'pal', 'prompt' or 'rag'"),
+        (
+            {"kind": "agent"},
+            "Input should be 'react', 'tool-calling', 'chat', 'pal', 'prompt' or 'rag'",
+        ),
         ({"kind": "react", "generation": {"temperature": -1}}, "greater than or equal to 0"),
         ({"kind": "react", "max_steps": 0}, "greater than or equal to 1"),
         ({"kind": "pal", "repeats": "note"}, "a pal agent does not take repeats"),
