@@ -3,11 +3,11 @@
 Runs ``agentcore eval hotpotqa`` with ``--agent react`` and ``--agent tool-calling`` (the same
 first N questions, offline corpus, default model, greedy, ``--cluster local:2``); an eval
 resumes from its results file, so with both files complete this only summarises them. Then
-prints one table: exact match, F1, runs finished, mean steps, tokens evaluated and generated,
-mean wall per item, and the well-formed rate — the share of steps whose first model reply held
-a usable action (a ReAct action line, or a tool call of a known tool with JSON arguments),
-read from each run's trace in the run store (``agentcore runs ID --json``); a run whose trace
-is not in this machine's store counts as unknown.
+prints one table over the questions both files hold: exact match, F1, runs finished, mean
+steps, tokens evaluated and generated, mean wall per item, and the well-formed rate — the share
+of steps whose first model reply held a usable action (a ReAct action line, or a tool call of a
+known tool with JSON arguments), read from each run's trace in the run store (``agentcore runs
+ID --json``); a run whose trace is not in this machine's store counts as unknown.
 
 Run: .venv/bin/python benchmarks/tool_calling.py [-n 100] [--react FILE] [--tool-calling FILE]
      [--no-run]
@@ -76,8 +76,8 @@ def well_formed(agent: str, rows: list[dict]) -> tuple[int, int, int]:
     return usable, steps, missing
 
 
-def summary(agent: str, path: Path) -> dict[str, str]:
-    rows = items(path)
+def summary(agent: str, rows: list[dict]) -> dict[str, str]:
+    """One table row: the results of ``agent`` on the questions both files hold."""
     count = len(rows)
     usable, steps, missing = well_formed(agent, rows)
 
@@ -120,7 +120,10 @@ def main() -> None:
     if not args.no_run:
         for agent, path in files.items():
             run_eval(agent, args.n, path)
-    table = [summary(agent, path) for agent, path in files.items()]
+    rows = {agent: items(path) for agent, path in files.items()}
+    common = set.intersection(*({r["id"] for r in got} for got in rows.values()))
+    table = [summary(agent, [r for r in got if r["id"] in common]) for agent, got in rows.items()]
+    print(f"{len(common)} questions in both results files")
     keys = list(table[0])
     print("| " + " | ".join(keys) + " |")
     print("|" + "---|" * len(keys))
