@@ -276,12 +276,18 @@ class OpenAIBackend(LLMBackend):
     ) -> Completion:
         """Call the request's tools through the server's tools API (``tools``,
         ``tool_choice``), one whole answer (tool-call deltas are not streamed)."""
+        from agentcore_openai.tool_calls import chosen_without_call, tool_choice
+
         body = self._tools_body(request, config)
         started = time.perf_counter()
         try:
             answer = self._http.post_json("/chat/completions", body)
         except HTTPStatusError as exc:
             self._cannot_require(body, exc)
+            answer = self._http.post_json("/chat/completions", body)
+        named = chosen_without_call(answer, request)
+        if named is not None:  # the server chose a function but did not call it: call it
+            body = {**body, "tool_choice": tool_choice(request, named)}
             answer = self._http.post_json("/chat/completions", body)
         return self._tools_reply(body, config, answer, started)
 
@@ -298,12 +304,18 @@ class OpenAIBackend(LLMBackend):
             from agentcore_openai.async_transport import AsyncTransport
 
             self._async_http = AsyncTransport(self._http)
+        from agentcore_openai.tool_calls import chosen_without_call, tool_choice
+
         body = self._tools_body(request, config)
         started = time.perf_counter()
         try:
             answer = await self._async_http.post_json("/chat/completions", body)
         except HTTPStatusError as exc:
             self._cannot_require(body, exc)
+            answer = await self._async_http.post_json("/chat/completions", body)
+        named = chosen_without_call(answer, request)
+        if named is not None:
+            body = {**body, "tool_choice": tool_choice(request, named)}
             answer = await self._async_http.post_json("/chat/completions", body)
         return self._tools_reply(body, config, answer, started)
 
@@ -314,7 +326,7 @@ class OpenAIBackend(LLMBackend):
             **request_body(self.data_messages(request.messages), request),
             **self._sampling(config),
         }
-        if self._no_required_calls:
+        if self._no_required_calls and body["tool_choice"] == "required":
             body["tool_choice"] = "auto"
         return body
 

@@ -10,6 +10,7 @@ call goes back with its arguments as JSON text and its result as a ``tool`` mess
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from agentcore.models import Message, ToolCall, ToolRequest
@@ -29,8 +30,34 @@ def request_body(messages: list[Message], request: ToolRequest) -> dict[str, Any
     return {
         "messages": sent,
         "tools": [function_tool(spec) for spec in request.tools],
-        "tool_choice": "required" if request.required else "auto",
+        "tool_choice": tool_choice(request),
     }
+
+
+def tool_choice(request: ToolRequest, name: str | None = None) -> Any:
+    """``auto``; ``required``; or, for a required call of the request's only tool (or of
+    ``name``), that function by name — the form every server with tools takes."""
+    if name is None and request.required and len(request.tools) == 1:
+        name = request.tools[0].name
+    if name is not None:
+        return {"type": "function", "function": {"name": name}}
+    return "required" if request.required else "auto"
+
+
+_CHOSEN = re.compile(r"^functions\.([A-Za-z0-9_-]+):?$")
+
+
+def chosen_without_call(answer: Any, request: ToolRequest) -> str | None:
+    """The tool a reply named without calling it: llama-cpp-python's
+    ``chatml-function-calling`` (0.3) picks a function as the text ``functions.NAME:`` but then
+    fails to match the name and returns that text instead of the call. ``None`` otherwise."""
+    choices = answer.get("choices") if isinstance(answer, dict) else None
+    message = (choices[0].get("message") or {}) if choices and isinstance(choices[0], dict) else {}
+    if message.get("tool_calls"):
+        return None
+    found = _CHOSEN.match(str(message.get("content") or "").strip())
+    names = {spec.name for spec in request.tools}
+    return found.group(1) if found and found.group(1) in names else None
 
 
 def read_reply(answer: Any) -> tuple[str, list[ToolCall], str]:

@@ -149,7 +149,7 @@ def test_async_tool_calls_use_the_async_client(api) -> None:
     reply = asyncio.run(backend.acomplete_tools(request, GenerationConfig(max_new_tokens=20)))
     assert reply.tool_calls[0].arguments == {"answer": "x"}
     assert backend._async_http is not None
-    assert bodies(api)[0]["tool_choice"] == "required"
+    assert bodies(api)[0]["tool_choice"] == {"type": "function", "function": {"name": "finish"}}
 
 
 def test_a_server_that_cannot_require_a_call_is_asked_with_auto_from_then_on(fake_server) -> None:
@@ -164,33 +164,58 @@ def test_a_server_that_cannot_require_a_call_is_asked_with_auto_from_then_on(fak
     fake_server.script["/v1/chat/completions"] = chat
     backend = OpenAIBackend(base_url=fake_server.base_url, max_retries=0)
     request = ToolRequest(
-        messages=[Message(role="user", content="q")], tools=[FINISH_SPEC], required=True
-    )
+        messages=[Message(role="user", content="q")], tools=[search.spec, FINISH_SPEC],
+        required=True,
+    )  # fmt: skip
     for _ in range(2):
         assert backend.complete_tools(request, GenerationConfig()).tool_calls[0].name == "finish"
     assert [b["tool_choice"] for b in bodies(fake_server)] == ["required", "auto", "auto"]
 
 
+def test_a_function_named_but_not_called_is_called_by_name(api) -> None:
+    """llama-cpp-python's chatml-function-calling (0.3) answers ``functions.search:`` as text."""
+    named = {
+        "object": "chat.completion",
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": "functions.search:"},
+             "finish_reason": "stop"}
+        ],
+    }  # fmt: skip
+    api.replies += [named, tool_reply("search", '{"entity": "First for Women"}')]
+    backend = OpenAIBackend(base_url=api.base_url)
+    request = ToolRequest(
+        messages=[Message(role="user", content="q")], tools=[search.spec, FINISH_SPEC]
+    )
+    reply = backend.complete_tools(request, GenerationConfig())
+    assert reply.tool_calls[0].arguments == {"entity": "First for Women"}
+    assert [b["tool_choice"] for b in bodies(api)] == [
+        "auto", {"type": "function", "function": {"name": "search"}}
+    ]  # fmt: skip
+
+
 @pytest.mark.slow
 def test_tool_calls_on_llama_cpp_pythons_real_server(llama_tools_server) -> None:
-    """llama-cpp-python's server, chat format ``chatml-function-calling``: a required call
-    comes back as ``tool_calls`` whose arguments follow the schema."""
+    """llama-cpp-python's server, chat format ``chatml-function-calling``: our tools body is
+    taken, and a call comes back as ``tool_calls`` whose arguments follow the schema."""
     backend = OpenAIBackend(
         llama_tools_server.model, base_url=llama_tools_server.base_url, api="chat"
     )
-    request = ToolRequest(
-        messages=[Message(role="user", content="Look up the magazine First for Women.")],
-        tools=[search.spec, FINISH_SPEC],
-        required=True,
-    )
-    reply = backend.complete_tools(request, GenerationConfig(max_new_tokens=60))
-    assert reply.tool_calls, reply.text
-    first = reply.tool_calls[0]
-    assert first.error is None and first.name in ("search", "finish")
-    assert isinstance(first.arguments, dict) and first.arguments
+    system = Message(role="system", content="Answer by calling one of the functions.")
+    asks = [
+        ("Search the encyclopedia for the page First for Women.", [search.spec, FINISH_SPEC]),
+        ("What is two plus two? Give only the number.", [FINISH_SPEC]),  # a forced call
+    ]
+    for text, tools in asks:
+        messages = [system, Message(role="user", content=text)]
+        request = ToolRequest(messages=messages, tools=tools, required=True)
+        reply = backend.complete_tools(request, GenerationConfig(max_new_tokens=120))
+        assert reply.tool_calls, reply.text
+        first = reply.tool_calls[0]
+        assert first.error is None and first.name in {t.name for t in tools}
+        assert isinstance(first.arguments, dict) and first.arguments
     agent = ToolCallingAgent(
         backend, tools=[search], max_steps=2, plugin_manager=AgentcorePluginManager(allow=set())
     )
     result = agent.run(QUESTION)
     assert result.status in (RunStatus.FINISHED, RunStatus.MAX_STEPS)
-    assert result.steps and result.steps[0].action is not None
+    assert result.steps and result.steps[-1].action is not None
